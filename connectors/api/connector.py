@@ -1,0 +1,107 @@
+"""The generic API channel's connector: settings and the mapping from its JSON to a draft."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connectors.base import Connector, MappingError
+from normalizer.record import AppealDraft
+
+TOP_LEVEL = {
+    "source_id",
+    "type",
+    "title",
+    "content",
+    "occurred_at",
+    "citizen",
+    "confidential",
+    "enterprise",
+    "location",
+    "category",
+    "attachments",
+    "extra",
+}
+CITIZEN = {
+    "name": "citizen_name",
+    "phone": "phone",
+    "id_number": "id_number",
+    "openid": "openid",
+    "unionid": "unionid",
+    "user_id": "user_id",
+}
+ENTERPRISE = {"name": "enterprise_name", "credit_code": "credit_code"}
+LOCATION = {
+    "address": "address",
+    "division_code": "division_code",
+    "township": "township",
+    "lat": "lat",
+    "lon": "lon",
+}
+
+
+class ApiSettings(BaseModel):
+    """[channels.settings] for kind "api"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    secret: str = Field(min_length=16, description="shared HMAC-SHA256 secret; write it as ${ENV_VAR}")
+    callback_url: str | None = Field(None, pattern=r"^https?://", description="where replies are pushed back")
+
+
+class ApiConnector(Connector):
+    """Receives signed JSON appeals at POST /api/v1/channels/{id}/appeals."""
+
+    kind: ClassVar[str] = "api"
+    Settings: ClassVar[type[BaseModel]] = ApiSettings
+    receives: ClassVar[bool] = True
+
+    def map(self, payload: str) -> AppealDraft:
+        """Map the documented appeal object to a draft; unknown keys are kept as warnings, not errors."""
+        return map_appeal(payload)
+
+
+def map_appeal(payload: str) -> AppealDraft:
+    """The generic appeal JSON (see docs/channels/api.md) as a draft."""
+    try:
+        doc = json.loads(payload)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise MappingError(f"body is not valid JSON: {e}") from None
+    if not isinstance(doc, dict):
+        raise MappingError("body must be a JSON object")
+    if doc.get("source_id") in (None, ""):
+        raise MappingError("source_id: required")
+    fields: dict[str, Any] = {"source_id": doc["source_id"]}
+    sources: dict[str, str] = {}
+    warnings = [f"{k}: unknown field ignored" for k in sorted(set(doc) - TOP_LEVEL)]
+    for key, target in (
+        ("type", "type"),
+        ("title", "title"),
+        ("content", "content"),
+        ("occurred_at", "occurred_at"),
+        ("confidential", "confidential"),
+        ("category", "channel_category"),
+        ("attachments", "attachments"),
+    ):
+        if key in doc:
+            fields[target] = doc[key]
+            sources[target] = f"payload.{key}"
+    for key, table in (("citizen", CITIZEN), ("enterprise", ENTERPRISE), ("location", LOCATION)):
+        sub = doc.get(key)
+        if sub is None:
+            continue
+        if not isinstance(sub, dict):
+            raise MappingError(f"{key}: must be an object")
+        for name, target in table.items():
+            if name in sub:
+                fields[target] = sub[name]
+                sources[target] = f"payload.{key}.{name}"
+        warnings += [f"{key}.{k}: unknown field ignored" for k in sorted(set(sub) - set(table))]
+        if key == "enterprise":
+            fields["enterprise"] = True
+    extra = doc.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise MappingError("extra: must be an object")
+    return AppealDraft(**fields, extra=extra, sources=sources, warnings=warnings)

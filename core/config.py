@@ -1,0 +1,318 @@
+"""config.toml: one validated, typed configuration for the whole gateway.
+
+Every start and `gateway.py check-config` load the whole file through `load_config()`. Anything wrong — an
+unknown key, a missing secret, a bad value — raises `ConfigError` with one message naming the key, and the CLI
+exits with status 2. Secrets are never written in the file: a value `"${NAME}"` is read from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from normalizer.record import EmergencyService, IntegrationMode, TimeTier
+from normalizer.rules import DEFAULT_RULES, Rules, rules_from_dicts
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "HUIJU_CONFIG"
+DATABASE_URL_ENV = "HUIJU_DATABASE_URL"
+DEFAULT_CONFIG = ROOT / "config.toml"
+DEMO_SECRETS_FILE = "demo-secrets.env"
+
+_SECRET_REF = re.compile(r"^\$\{([A-Z_][A-Z0-9_]*)\}$")
+_ID = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+class ConfigError(Exception):
+    """config.toml cannot be used; the message names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GatewaySettings(_Strict):
+    """[gateway]: where huiju listens and how it names itself."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8345
+    public_base_url: str = "http://127.0.0.1:8345"
+    var_dir: str = "var"
+    demo_secrets: bool = False
+    max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    signature_window_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
+
+
+class LoggingSettings(_Strict):
+    """[logging]: one JSON object a line by default."""
+
+    format: Literal["json", "text"] = "json"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class DatabaseSettings(_Strict):
+    """[database]: SQLite under var/ by default; HUIJU_DATABASE_URL overrides the URL."""
+
+    url: str = "sqlite+aiosqlite:///var/huiju.db"
+    batch_max_items: Annotated[int, Field(ge=1, le=10_000)] = 500
+    batch_max_wait_ms: Annotated[float, Field(ge=0, le=1000)] = 2.0
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+
+class PlatformSettings(_Strict):
+    """[platform]: the unified 12345 hotline platform huiju pushes cases to."""
+
+    base_url: str = "http://127.0.0.1:8400"
+    app_key: str = "huiju"
+    app_secret: str
+    sign_method: Literal["hmac-sha256", "sm3"] = "hmac-sha256"
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+
+class Schedule(_Strict):
+    """When a polling channel runs: every N seconds, or a cron expression."""
+
+    interval_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
+    cron: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.interval_seconds is None) == (self.cron is None):
+            raise ValueError("give exactly one of interval_seconds or cron")
+        return self
+
+
+class ChannelSettings(_Strict):
+    """[[channels]]: one channel instance — a connector kind with its own id, mode and credentials."""
+
+    id: Annotated[str, Field(pattern=_ID)]
+    kind: str
+    name: str = ""
+    mode: IntegrationMode
+    enabled: bool = True
+    schedule: Schedule | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class TierRuleSettings(_Strict):
+    """[[rules.tiers]]: keywords and categories that put an appeal in a time tier (first match wins)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    tier: TimeTier
+    keywords: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(default_factory=list)  # longer phrases that contain a keyword but mean else
+    emergency: EmergencyService | None = None
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> TierRuleSettings:
+        if not self.keywords and not self.categories:
+            raise ValueError("a rule needs keywords or categories")
+        return self
+
+
+class RulesSettings(_Strict):
+    """[rules]: the time tier and emergency table; empty means the defaults from DOMAIN.md."""
+
+    tiers: list[TierRuleSettings] = Field(default_factory=list)
+
+
+class TokenSettings(_Strict):
+    """[[tokens]]: an API token, stored as its SHA-256 hex digest, with one role."""
+
+    name: Annotated[str, Field(min_length=1)]
+    role: Literal["admin", "auditor"]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Config(_Strict):
+    """The whole config.toml."""
+
+    gateway: GatewaySettings = GatewaySettings()
+    logging: LoggingSettings = LoggingSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    platform: PlatformSettings
+    channels: list[ChannelSettings] = Field(default_factory=list)
+    rules: RulesSettings = RulesSettings()
+    tokens: list[TokenSettings] = Field(default_factory=list)
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_ids(cls, v: list[ChannelSettings]) -> list[ChannelSettings]:
+        seen: set[str] = set()
+        for ch in v:
+            if ch.id in seen:
+                raise ValueError(f"channel id {ch.id!r} is used twice")
+            seen.add(ch.id)
+        return v
+
+    def channel(self, channel_id: str) -> ChannelSettings | None:
+        """The channel with this id, if configured."""
+        return next((c for c in self.channels if c.id == channel_id), None)
+
+    def tier_rules(self) -> Rules:
+        """The time tier and emergency rules: [[rules.tiers]] if given, else the defaults."""
+        if not self.rules.tiers:
+            return DEFAULT_RULES
+        return rules_from_dicts([r.model_dump() for r in self.rules.tiers])
+
+    @property
+    def var_path(self) -> Path:
+        """The directory for the embedded database and generated demo secrets."""
+        p = Path(self.gateway.var_dir)
+        return p if p.is_absolute() else ROOT / p
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config plus what loading it did (for the start-up log)."""
+
+    config: Config
+    path: Path
+    generated_secrets: tuple[str, ...]
+
+
+def default_config_path() -> Path:
+    """The config file: $HUIJU_CONFIG, else ./config.toml in the checkout."""
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_config(path: Path | str | None = None, *, environ: dict[str, str] | None = None) -> LoadedConfig:
+    """Read, resolve secrets in and validate config.toml; raise ConfigError naming the bad key."""
+    path = Path(path) if path else default_config_path()
+    env = dict(os.environ if environ is None else environ)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+    generated: list[str] = []
+    demo = bool(raw.get("gateway", {}).get("demo_secrets", False)) is True
+    if demo:
+        var_dir = Path(raw.get("gateway", {}).get("var_dir", "var"))
+        var_dir = var_dir if var_dir.is_absolute() else ROOT / var_dir
+        generated = _demo_secrets(raw, env, var_dir / DEMO_SECRETS_FILE)
+
+    resolved = _resolve(raw, env, ())
+    if env.get(DATABASE_URL_ENV):
+        resolved.setdefault("database", {})["url"] = env[DATABASE_URL_ENV]
+    try:
+        config = Config.model_validate(resolved)
+    except ValidationError as e:
+        raise ConfigError(f"{path}: {_first_error(e)}") from None
+    _check_channel_kinds(config, path)
+    return LoadedConfig(config, path, tuple(generated))
+
+
+def _resolve(node: Any, env: dict[str, str], where: tuple[str | int, ...]) -> Any:
+    if isinstance(node, dict):
+        return {k: _resolve(v, env, (*where, k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v, env, (*where, i)) for i, v in enumerate(node)]
+    if isinstance(node, str) and (m := _SECRET_REF.match(node)):
+        name = m.group(1)
+        if not env.get(name):
+            raise ConfigError(f"{_key(where)}: secret {name} is not set in the environment")
+        return env[name]
+    return node
+
+
+def _demo_secrets(raw: dict[str, Any], env: dict[str, str], store: Path) -> list[str]:
+    """Fill unset ${NAME} secrets from var/demo-secrets.env, generating the missing ones (demo only)."""
+    wanted = sorted(
+        {m.group(1) for s in _strings(raw) if (m := _SECRET_REF.match(s))} - {k for k, v in env.items() if v}
+    )
+    if not wanted:
+        return []
+    kept = _read_env_file(store)
+    generated = [name for name in wanted if name not in kept]
+    for name in generated:
+        kept[name] = secrets.token_urlsafe(32)
+    if generated:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(store, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.writelines(f"{k}={v}\n" for k, v in sorted(kept.items()))
+    for name in wanted:
+        env[name] = kept[name]
+    return generated
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def read_demo_secrets(config: Config) -> dict[str, str]:
+    """The demo secrets generated into var/ (for the simulators that must sign like a real channel)."""
+    return _read_env_file(config.var_path / DEMO_SECRETS_FILE)
+
+
+def _strings(node: Any):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+    elif isinstance(node, str):
+        yield node
+
+
+def _key(where: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in where:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    key = _key(tuple(err["loc"]))
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{key}: {msg}"
+
+
+def _check_channel_kinds(config: Config, path: Path) -> None:
+    from connectors.registry import UnknownConnector, connector_class
+
+    for i, ch in enumerate(config.channels):
+        try:
+            cls = connector_class(ch.kind)
+        except UnknownConnector as e:
+            raise ConfigError(f"{path}: channels[{i}].kind: {e}") from None
+        try:
+            cls.Settings.model_validate(ch.settings)
+        except ValidationError as e:
+            raise ConfigError(f"{path}: channels[{i}].settings.{_first_error(e)}") from None
+        if cls.polls and ch.schedule is None:
+            raise ConfigError(f"{path}: channels[{i}].schedule: required for a polling channel ({ch.kind})")

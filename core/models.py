@@ -1,0 +1,250 @@
+"""The database schema: SQLAlchemy 2.x typed models with one naming convention.
+
+Alembic migrations under migrations/ must produce exactly this schema; tests/storage proves they agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; naive values are refused, values read back are aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: huiju stores aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """The one declarative base: every table shares its naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar = {datetime: UTCDateTime(), uuid.UUID: Uuid(), dict[str, Any]: JSON()}
+
+
+class RawItem(Base):
+    """The raw inbox: every item a channel handed us, verbatim, stored before anything else happens.
+
+    Unique on (channel_id, source_id): the same item again is a redelivery, never a second appeal. An item
+    that cannot be normalized stays here with status "quarantined" and the error, until retried.
+    """
+
+    __tablename__ = "raw_items"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "source_id"),
+        Index("ix_raw_items_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the stable gateway id
+    channel_id: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    content_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # normalized | quarantined
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One matter (one work order at the 12345 platform); every appeal belongs to exactly one case."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(16))
+    time_tier: Mapped[str] = mapped_column(String(8))
+    emergency: Mapped[str | None] = mapped_column(String(8))
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    enterprise: Mapped[bool] = mapped_column(Boolean)
+    division_code: Mapped[str | None] = mapped_column(String(6))
+    appeal_count: Mapped[int] = mapped_column(Integer)
+    cluster_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+
+
+class Appeal(Base):
+    """A normalized appeal (see normalizer.record.AppealRecord); its id is its raw item's gateway id."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (UniqueConstraint("channel_id", "source_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(ForeignKey("raw_items.id"), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(128))
+    mode: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    occurred_at: Mapped[datetime | None]
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    content: Mapped[str] = mapped_column(Text)
+    citizen_name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    openid: Mapped[str | None] = mapped_column(String(64))
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    enterprise: Mapped[bool] = mapped_column(Boolean)
+    enterprise_name: Mapped[str | None] = mapped_column(Text)
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    address: Mapped[str | None] = mapped_column(Text)
+    division_code: Mapped[str | None] = mapped_column(String(6))
+    township: Mapped[str | None] = mapped_column(String(100))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    channel_category: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(Text)
+    time_tier: Mapped[str] = mapped_column(String(8))
+    tier_reason: Mapped[str] = mapped_column(Text)
+    emergency: Mapped[str | None] = mapped_column(String(8))
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    sources: Mapped[dict[str, Any]]
+    extra: Mapped[dict[str, Any]]
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    match_title: Mapped[str] = mapped_column(Text)
+    match_content: Mapped[str] = mapped_column(Text)
+
+
+class MergeEntry(Base):
+    """The merge log: one append-only entry per case decision, hash-chained to the one before."""
+
+    __tablename__ = "merge_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    appeal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("appeals.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(24))
+    rule: Mapped[str] = mapped_column(String(64))
+    rule_version: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboxMessage(Base):
+    """A message owed to the 12345 platform, written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ChannelState(Base):
+    """What huiju knows about one channel at run time: admin overrides, cursor and health."""
+
+    __tablename__ = "channel_state"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool | None] = mapped_column(Boolean)  # None: as config.toml says
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    cursor: Mapped[dict[str, Any] | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    lag_seconds: Mapped[float | None] = mapped_column(Float)
+    items_per_minute: Mapped[float | None] = mapped_column(Float)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Counter(Base):
+    """A named per-channel counter (redeliveries, rejected requests by reason)."""
+
+    __tablename__ = "counters"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Delivery(Base):
+    """A status or reply owed to the channel one appeal came from (one per appeal in the case)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # status | reply
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    deadline: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    receipt: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

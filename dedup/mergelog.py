@@ -1,0 +1,78 @@
+"""The merge log's hash chain: each entry's hash covers its content and the previous entry's hash.
+
+Editing, inserting or deleting an entry breaks the chain at that point, which `verify_chain` reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.models import MergeEntry
+from core.sql import advisory_xact_lock
+
+GENESIS = "0" * 64
+LOCK_KEY = 0x68756A75  # "huju": one merge-log writer at a time across gateway instances
+
+HASHED_FIELDS = (
+    "appeal_id",
+    "case_id",
+    "decision",
+    "rule",
+    "rule_version",
+    "score",
+    "evidence",
+    "actor",
+    "created_at",
+)
+
+
+def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
+    """SHA-256 over the previous hash and the entry's canonical JSON."""
+    body = {k: _plain(entry.get(k)) for k in HASHED_FIELDS}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat(timespec="microseconds")
+    if v is None or isinstance(v, (str, int, float, bool, dict, list)):
+        return v
+    return str(v)
+
+
+async def append(conn: AsyncConnection, entries: list[dict[str, Any]]) -> None:
+    """Chain and insert entries (in order) in the caller's transaction."""
+    if not entries:
+        return
+    await advisory_xact_lock(conn, LOCK_KEY)
+    prev = (await conn.execute(select(MergeEntry.hash).order_by(MergeEntry.id.desc()).limit(1))).scalar()
+    prev = prev or GENESIS
+    rows = []
+    for e in entries:
+        h = entry_hash(prev, e)
+        rows.append({**e, "prev_hash": prev, "hash": h})
+        prev = h
+    await conn.execute(insert(MergeEntry), rows)
+
+
+def verify_chain(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """Problems found walking entries in id order; empty when the chain is intact."""
+    problems: list[str] = []
+    prev = GENESIS
+    for e in entries:
+        if e["prev_hash"] != prev:
+            problems.append(
+                f"entry {e['id']}: does not follow the entry before it (one was inserted or deleted)"
+            )
+        elif entry_hash(prev, e) != e["hash"]:
+            problems.append(f"entry {e['id']}: content does not match its hash (edited)")
+        prev = e["hash"]
+    return problems

@@ -1,0 +1,381 @@
+#!/usr/bin/env python3
+"""huiju (汇聚): the 12345 omnichannel aggregation gateway — command line.
+
+Every command takes --config PATH (default ./config.toml, or $HUIJU_CONFIG). A config that cannot be used
+stops every command with one message naming the key, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core.config import ConfigError, LoadedConfig, load_config
+from core.logs import setup_logging
+
+log = logging.getLogger("huiju")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        loaded = load_config(args.config)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+    setup_logging(loaded.config.logging.format, loaded.config.logging.level)
+    return args.func(loaded, args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI: one sub-command per job, each with its own --help."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", help="config file (default: $HUIJU_CONFIG or ./config.toml)"
+    )
+    p = argparse.ArgumentParser(
+        prog="gateway.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        parents=[common],
+        help="start the gateway (HTTP server and channel jobs)",
+        description="Start the gateway on [gateway] host:port. The database must be migrated.",
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="also start the simulators on loopback so that appeals really arrive",
+    )
+    run.set_defaults(func=cmd_run)
+
+    mig = sub.add_parser(
+        "migrate",
+        parents=[common],
+        help="upgrade the database schema to the newest migration",
+        description="Apply every pending alembic migration to [database] url.",
+    )
+    mig.set_defaults(func=cmd_migrate)
+
+    chk = sub.add_parser(
+        "check-config",
+        parents=[common],
+        help="validate the config file and exit",
+        description="Load and validate the whole config file, secrets included; exit 0 if usable, "
+        "2 with a message naming the bad key if not.",
+    )
+    chk.set_defaults(func=cmd_check_config)
+
+    appeals = sub.add_parser(
+        "appeals",
+        parents=[common],
+        help="look at stored appeals",
+        description="List or show normalized appeals (personal data masked).",
+    )
+    asub = appeals.add_subparsers(title="appeals commands", metavar="ACTION", required=True)
+    al = asub.add_parser("list", parents=[common], help="one appeal a line, newest first")
+    al.add_argument("--channel", help="only this channel id")
+    al.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    al.set_defaults(func=cmd_appeals_list)
+    ash = asub.add_parser("show", parents=[common], help="one appeal in full, as JSON")
+    ash.add_argument("id", help="the gateway id")
+    ash.set_defaults(func=cmd_appeals_show)
+
+    q = sub.add_parser(
+        "quarantine",
+        parents=[common],
+        help="items that could not be normalized",
+        description="Inbound items kept verbatim because they could not be mapped or normalized.",
+    )
+    qsub = q.add_subparsers(title="quarantine commands", metavar="ACTION", required=True)
+    ql = qsub.add_parser("list", parents=[common], help="one quarantined item a line, with the reason")
+    ql.add_argument("--limit", type=int, default=100, help="how many (default 100)")
+    ql.set_defaults(func=cmd_quarantine_list)
+    qr = qsub.add_parser(
+        "retry",
+        parents=[common],
+        help="map and normalize quarantined items again (after a fix or a config change)",
+    )
+    qr.add_argument("ids", nargs="*", help="gateway ids to retry (default: all quarantined items)")
+    qr.set_defaults(func=cmd_quarantine_retry)
+    return p
+
+
+def _run_async(fn: Callable[..., Any], *args: Any) -> int:
+    try:
+        return asyncio.run(fn(*args))
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        return 2
+
+
+def cmd_check_config(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Print a summary of a valid config."""
+    c = loaded.config
+    print(f"{loaded.path}: ok")
+    print(f"  gateway   {c.gateway.host}:{c.gateway.port} ({c.gateway.public_base_url})")
+    print(f"  database  {_redact_url(c.database.url)}")
+    print(f"  platform  {c.platform.base_url} (signing {c.platform.sign_method})")
+    for ch in c.channels:
+        state = "enabled" if ch.enabled else "disabled"
+        print(f"  channel   {ch.id:<16} kind={ch.kind:<8} mode={ch.mode.value:<13} {state}")
+    _report_generated(loaded)
+    return 0
+
+
+def _report_generated(loaded: LoadedConfig) -> None:
+    if loaded.generated_secrets:
+        log.warning(
+            "demo secrets generated into %s/demo-secrets.env for: %s; set them in the environment "
+            "and turn [gateway] demo_secrets off for production",
+            loaded.config.gateway.var_dir,
+            ", ".join(loaded.generated_secrets),
+        )
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_migrate(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Upgrade the database to head."""
+    from core.db import head_revision, upgrade_to_head
+
+    upgrade_to_head(loaded.config.database.url)
+    log.info(
+        "database migrated to %s",
+        head_revision(),
+        extra={"database": _redact_url(loaded.config.database.url)},
+    )
+    return 0
+
+
+def cmd_run(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM."""
+    _report_generated(loaded)
+    return _run_async(_serve, loaded, args.demo)
+
+
+async def _serve(loaded: LoadedConfig, demo: bool) -> int:
+    from aiohttp import web
+
+    from core.db import current_revision, head_revision, make_engine
+    from web.app import create_app
+
+    config = loaded.config
+    engine = make_engine(config.database.url)
+    try:
+        current = await current_revision(engine)
+    finally:
+        await engine.dispose()
+    if current != head_revision():
+        print(
+            f"database schema is at {current}, not {head_revision()}: run `gateway.py migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+
+    app = create_app(config)
+    if demo:
+        from simulators.demo import demo_ctx
+
+        app.cleanup_ctx.append(demo_ctx(config))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.gateway.host, config.gateway.port)
+    await site.start()
+    log.info(
+        "huiju listening on http://%s:%s",
+        config.gateway.host,
+        config.gateway.port,
+        extra={"channels": [c.id for c in config.channels if c.enabled], "demo": demo},
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("huiju stopping")
+    await runner.cleanup()
+    return 0
+
+
+def cmd_appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Print one appeal a line."""
+    return _run_async(_appeals_list, loaded, args)
+
+
+async def _appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from core.models import Appeal
+
+    query = select(
+        Appeal.id,
+        Appeal.received_at,
+        Appeal.channel_id,
+        Appeal.type,
+        Appeal.time_tier,
+        Appeal.emergency,
+        Appeal.case_id,
+        Appeal.title,
+    ).order_by(Appeal.received_at.desc())
+    if args.channel:
+        query = query.where(Appeal.channel_id == args.channel)
+
+    def line(r: Any) -> str:
+        flag = f" !{r.emergency}" if r.emergency else ""
+        return (
+            f"{r.id}  {_local(r.received_at)}  {r.channel_id:<14} {r.type:<12} {r.time_tier:>3}{flag}  "
+            f"case {str(r.case_id)[:8]}  {_clip(r.title, 40)}"
+        )
+
+    return await _print_rows(loaded, query.limit(args.limit), line, "no appeals")
+
+
+async def _print_rows(loaded: LoadedConfig, query: Any, line: Callable[[Any], str], empty: str) -> int:
+    """Print one line per row of a query (or say that there are none, on stderr)."""
+    async with _engine(loaded) as engine, engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    for r in rows:
+        print(line(r))
+    if not rows:
+        print(empty, file=sys.stderr)
+    return 0
+
+
+def cmd_appeals_show(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Print one appeal as JSON, personal data masked."""
+    return _run_async(_appeals_show, loaded, args.id)
+
+
+async def _appeals_show(loaded: LoadedConfig, appeal_id: str) -> int:
+    from sqlalchemy import select
+
+    from core.exports import appeal_export
+    from core.models import Appeal, RawItem
+
+    gid = _parse_id(appeal_id)
+    if gid is None:
+        return 2
+    async with _engine(loaded) as engine, engine.connect() as conn:
+        row = (await conn.execute(select(Appeal).where(Appeal.id == gid))).first()
+        raw = (await conn.execute(select(RawItem.status, RawItem.error).where(RawItem.id == gid))).first()
+    if row is None:
+        if raw is not None:
+            print(f"{appeal_id} is in quarantine: {raw.error}", file=sys.stderr)
+        else:
+            print(f"no appeal {appeal_id}", file=sys.stderr)
+        return 1
+    print(json.dumps(appeal_export(row._mapping), ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_quarantine_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Print one quarantined item a line with its reason."""
+    return _run_async(_quarantine_list, loaded, args.limit)
+
+
+async def _quarantine_list(loaded: LoadedConfig, limit: int) -> int:
+    from sqlalchemy import select
+
+    from core.masking import mask_text
+    from core.models import RawItem
+
+    query = (
+        select(
+            RawItem.id,
+            RawItem.channel_id,
+            RawItem.source_id,
+            RawItem.received_at,
+            RawItem.attempts,
+            RawItem.error,
+        )
+        .where(RawItem.status == "quarantined")
+        .order_by(RawItem.received_at)
+        .limit(limit)
+    )
+
+    def line(r: Any) -> str:
+        return (
+            f"{r.id}  {_local(r.received_at)}  {r.channel_id:<14} source={r.source_id}  "
+            f"attempts={r.attempts}  {mask_text(r.error or '')}"
+        )
+
+    return await _print_rows(loaded, query, line, "quarantine is empty")
+
+
+def cmd_quarantine_retry(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Retry quarantined items; exit 1 if some are still quarantined."""
+    return _run_async(_quarantine_retry, loaded, args.ids)
+
+
+async def _quarantine_retry(loaded: LoadedConfig, ids: list[str]) -> int:
+    from core.ingest import Pipeline
+
+    gids = [_parse_id(i) for i in ids]
+    if None in gids:
+        return 2
+    pipeline = Pipeline(loaded.config, loaded.config.tier_rules())
+    async with _engine(loaded) as engine, engine.begin() as conn:
+        results = await pipeline.retry_quarantined(conn, gids or None)
+    ok = sum(r.outcome == "accepted" for r in results)
+    for r in results:
+        print(f"{r.id}  {r.outcome}" + (f"  {r.error}" if r.error else ""))
+    print(f"{ok} of {len(results)} items normalized", file=sys.stderr)
+    return 0 if ok == len(results) else 1
+
+
+@contextlib.asynccontextmanager
+async def _engine(loaded: LoadedConfig):
+    from core.db import make_engine
+
+    engine = make_engine(loaded.config.database.url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _parse_id(text: str) -> uuid.UUID | None:
+    from core.ids import parse_id
+
+    gid = parse_id(text)
+    if gid is None:
+        print(f"not a gateway id: {text!r}", file=sys.stderr)
+    return gid
+
+
+def _local(t: datetime) -> str:
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The pipeline spine: store raw first, normalize, assign a case, write the outbox — in one transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+
+from connectors.base import InboundItem
+from core.ingest import Pipeline, Submission
+from core.models import Appeal, Case, Counter, MergeEntry, OutboxMessage, RawItem
+from dedup.mergelog import verify_chain
+from sync.outbox import work_order_payload
+from tests.helpers import load_test_config
+
+RECEIVED = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def appeal_json(source_id: str, **fields) -> str:
+    doc = {
+        "source_id": source_id,
+        "type": "投诉",
+        "title": "小区夜间施工噪音扰民",
+        "content": "A3区某工地每天夜里十一点后仍在施工，噪音很大，严重影响休息。",
+        "citizen": {"name": "张三", "phone": "13812345678"},
+        **fields,
+    }
+    return json.dumps(doc, ensure_ascii=False)
+
+
+def sub(source_id: str, payload: str | None = None, channel: str = "web") -> Submission:
+    return Submission(channel, InboundItem(source_id, payload or appeal_json(source_id)), RECEIVED)
+
+
+@pytest.fixture
+def pipeline(tmp_path, db_url) -> Pipeline:
+    config = load_test_config(tmp_path, db_url).config
+    return Pipeline(config, config.tier_rules())
+
+
+async def count(engine, model) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_an_accepted_appeal_is_stored_with_its_case_merge_entry_and_outbox_message(engine, pipeline):
+    async with engine.begin() as conn:
+        [result] = await pipeline.ingest(conn, [sub("A-1")])
+
+    assert result.outcome == "accepted"
+    async with engine.connect() as conn:
+        appeal = (await conn.execute(select(Appeal).where(Appeal.id == result.id))).one()
+        case = (await conn.execute(select(Case).where(Case.id == appeal.case_id))).one()
+        entry = (await conn.execute(select(MergeEntry).where(MergeEntry.appeal_id == result.id))).one()
+        message = (await conn.execute(select(OutboxMessage).where(OutboxMessage.case_id == case.id))).one()
+    assert appeal.phone == "+8613812345678"
+    assert appeal.type == "complaint"
+    assert appeal.received_at == RECEIVED
+    assert case.appeal_count == 1
+    assert entry.decision == "new" and entry.actor == "system"
+    assert message.kind == "create_work_order" and message.status == "pending"
+    assert message.payload["appeal_id"] == str(result.id)
+
+
+async def test_the_raw_payload_is_kept_verbatim(engine, pipeline):
+    payload = '{"source_id":"A-2",  "title":"路灯不亮" ,"content":"  xx路路灯坏了 "}'
+    async with engine.begin() as conn:
+        [result] = await pipeline.ingest(conn, [sub("A-2", payload)])
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(RawItem.payload).where(RawItem.id == result.id))).scalar_one()
+    assert stored == payload
+
+
+async def test_the_same_source_id_again_is_a_redelivery_with_the_same_gateway_id(engine, pipeline):
+    async with engine.begin() as conn:
+        [first] = await pipeline.ingest(conn, [sub("A-3")])
+    async with engine.begin() as conn:
+        [again] = await pipeline.ingest(conn, [sub("A-3")])
+
+    assert again.outcome == "redelivery" and again.id == first.id
+    assert await count(engine, Appeal) == 1
+    assert await count(engine, OutboxMessage) == 1
+    async with engine.connect() as conn:
+        counted = (
+            await conn.execute(select(Counter.value).where(Counter.name == "redeliveries"))
+        ).scalar_one()
+    assert counted == 1
+
+
+async def test_the_same_source_id_twice_in_one_batch_is_stored_once(engine, pipeline):
+    async with engine.begin() as conn:
+        first, second = await pipeline.ingest(conn, [sub("A-4"), sub("A-4")])
+    assert (first.outcome, second.outcome) == ("accepted", "redelivery")
+    assert second.id == first.id
+    assert await count(engine, Appeal) == 1
+
+
+async def test_the_same_source_id_on_two_channels_is_two_appeals(engine, pipeline):
+    async with engine.begin() as conn:
+        a, b = await pipeline.ingest(conn, [sub("A-5", channel="web"), sub("A-5", channel="off")])
+    assert a.id != b.id and {a.outcome, b.outcome} == {"accepted"}
+
+
+async def test_one_malformed_item_is_quarantined_with_its_reason_and_the_rest_are_stored(engine, pipeline):
+    batch = [sub("B-1"), sub("B-2", '{"source_id": "B-2", "title": "", "content": ""}'), sub("B-3")]
+    async with engine.begin() as conn:
+        results = await pipeline.ingest(conn, batch)
+
+    assert [r.outcome for r in results] == ["accepted", "quarantined", "accepted"]
+    assert results[1].error
+    async with engine.connect() as conn:
+        raw = (await conn.execute(select(RawItem).where(RawItem.id == results[1].id))).one()
+    assert raw.status == "quarantined" and raw.error == results[1].error
+    assert await count(engine, Appeal) == 2
+
+
+async def test_a_quarantined_item_becomes_an_appeal_when_retried_after_the_cause_is_fixed(engine, pipeline):
+    broken = '{"source_id": "C-1", "title": "", "content": ""}'
+    async with engine.begin() as conn:
+        [result] = await pipeline.ingest(conn, [sub("C-1", broken)])
+    async with engine.begin() as conn:  # an operator repairs the stored payload
+        await conn.execute(update(RawItem).where(RawItem.id == result.id).values(payload=appeal_json("C-1")))
+
+    async with engine.begin() as conn:
+        [retried] = await pipeline.retry_quarantined(conn)
+
+    assert retried.outcome == "accepted" and retried.id == result.id
+    async with engine.connect() as conn:
+        raw = (await conn.execute(select(RawItem).where(RawItem.id == result.id))).one()
+        appeal_id = (await conn.execute(select(Appeal.id))).scalar_one()
+    assert raw.status == "normalized" and raw.attempts == 2
+    assert appeal_id == result.id
+
+
+async def test_a_retry_that_fails_again_keeps_the_item_quarantined_and_counts_the_attempt(engine, pipeline):
+    async with engine.begin() as conn:
+        [result] = await pipeline.ingest(conn, [sub("C-2", "not json")])
+    async with engine.begin() as conn:
+        [retried] = await pipeline.retry_quarantined(conn, [result.id])
+    assert retried.outcome == "quarantined"
+    async with engine.connect() as conn:
+        raw = (await conn.execute(select(RawItem).where(RawItem.id == result.id))).one()
+    assert raw.status == "quarantined" and raw.attempts == 2 and "JSON" in raw.error
+
+
+async def test_a_failed_transaction_stores_nothing_at_all(engine, pipeline):
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            await pipeline.ingest(conn, [sub("D-1")])
+            raise RuntimeError("crash before commit")
+    for model in (RawItem, Appeal, Case, MergeEntry, OutboxMessage):
+        assert await count(engine, model) == 0
+
+
+async def test_the_work_order_for_a_report_carries_no_trace_of_the_citizens_identity(engine, pipeline):
+    payload = appeal_json(
+        "E-1",
+        type="举报",
+        title="举报某餐馆使用地沟油",
+        citizen={"name": "李四", "phone": "13912345678", "id_number": "11010519491231002X"},
+    )
+    async with engine.begin() as conn:
+        await pipeline.ingest(conn, [sub("E-1", payload)])
+    async with engine.connect() as conn:
+        appeal = (await conn.execute(select(Appeal))).one()
+    message = work_order_payload(appeal.case_id, appeal._mapping)
+    wire = json.dumps(message, ensure_ascii=False)
+    assert message["confidential"] is True and message["citizen"] is None
+    for secret in ("李四", "13912345678", "11010519491231002X"):
+        assert secret not in wire
+
+
+async def test_every_decision_is_chained_in_the_merge_log(engine, pipeline):
+    async with engine.begin() as conn:
+        await pipeline.ingest(conn, [sub(f"F-{i}") for i in range(5)])
+    async with engine.begin() as conn:
+        await pipeline.ingest(conn, [sub("F-9")])
+    async with engine.connect() as conn:
+        entries = [dict(r._mapping) for r in await conn.execute(select(MergeEntry).order_by(MergeEntry.id))]
+    assert len(entries) == 6
+    assert verify_chain(entries) == []
+
+
+async def test_an_edited_merge_log_entry_is_detected(engine, pipeline):
+    async with engine.begin() as conn:
+        await pipeline.ingest(conn, [sub(f"G-{i}") for i in range(3)])
+    async with engine.begin() as conn:
+        await conn.execute(update(MergeEntry).where(MergeEntry.id == 2).values(rule="forged-by-hand"))
+    async with engine.connect() as conn:
+        entries = [dict(r._mapping) for r in await conn.execute(select(MergeEntry).order_by(MergeEntry.id))]
+    assert verify_chain(entries) == ["entry 2: content does not match its hash (edited)"]

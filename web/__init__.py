@@ -1,0 +1,1 @@
+"""huiju's HTTP server: the app factory, health endpoints and JSON errors."""

@@ -1,0 +1,114 @@
+"""What the HTTP handlers share: the gateway's long-lived resources, under one typed app key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter as Tally
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors.base import InboundItem
+from core.batcher import IngestBatcher
+from core.config import Config
+from core.ingest import IngestResult, Pipeline, Submission
+from core.models import ChannelState
+from core.sql import bump_counters
+
+log = logging.getLogger(__name__)
+
+
+class ChannelDirectory:
+    """Which channels are enabled: config.toml, overridden by what admins set at run time (channel_state)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._override: dict[str, bool] = {}
+
+    async def load(self, engine: AsyncEngine) -> None:
+        """Read the run-time overrides from the database (keeping config.toml's word if it cannot be read)."""
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(ChannelState.channel_id, ChannelState.enabled))
+                self._override = {cid: en for cid, en in rows if en is not None}
+        except Exception as e:
+            log.warning("channel state not readable, using config.toml as it is: %s", type(e).__name__)
+
+    def is_enabled(self, channel_id: str) -> bool:
+        """Whether this channel takes appeals now."""
+        ch = self._config.channel(channel_id)
+        if ch is None:
+            return False
+        return self._override.get(channel_id, ch.enabled)
+
+
+class RejectionCounter:
+    """Counts rejected requests in memory and adds them to the counters table every few seconds.
+
+    A flood of bad requests then costs one small write per interval, not one per request.
+    """
+
+    def __init__(self, engine: AsyncEngine, interval_s: float = 5.0) -> None:
+        self._engine = engine
+        self._interval = interval_s
+        self._pending: Tally[tuple[str, str]] = Tally()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, channel_id: str, reason: str) -> None:
+        """Count one rejected request."""
+        self._pending[(channel_id, f"rejected_{reason}")] += 1
+
+    async def flush(self) -> None:
+        """Write what was counted since the last flush."""
+        if not self._pending:
+            return
+        pending, self._pending = dict(self._pending), Tally()
+        try:
+            async with self._engine.begin() as conn:
+                await bump_counters(conn, pending)
+        except Exception as e:
+            log.warning("could not store rejection counters: %s", e)
+            self._pending.update(pending)
+
+    def start(self) -> None:
+        """Flush periodically in the background."""
+        self._task = asyncio.create_task(self._loop(), name="rejection-counter")
+
+    async def stop(self) -> None:
+        """Stop flushing, after one last flush."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            await self.flush()
+
+
+@dataclass
+class GatewayContext:
+    """The long-lived resources of one gateway process."""
+
+    config: Config
+    engine: AsyncEngine
+    pipeline: Pipeline
+    batcher: IngestBatcher
+    channels: ChannelDirectory
+    rejections: RejectionCounter
+    started_at: datetime
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def submit(self, channel_id: str, item: InboundItem, received_at: datetime) -> IngestResult:
+        """Ingest one received item through the group-commit batcher."""
+        return await self.batcher.submit(Submission(channel_id, item, received_at))
+
+
+CTX = web.AppKey("huiju", GatewayContext)
