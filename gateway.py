@@ -250,7 +250,7 @@ async def _appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
         flag = f" !{r.emergency}" if r.emergency else ""
         return (
             f"{r.id}  {_local(r.received_at)}  {r.channel_id:<14} {r.type:<12} {r.time_tier:>3}{flag}  "
-            f"case {str(r.case_id)[:8]}  {_clip(r.title, 40)}"
+            f"case {r.case_id}  {_clip(r.title, 40)}"
         )
 
     return await _print_rows(loaded, query.limit(args.limit), line, "no appeals")

@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -124,21 +123,29 @@ class Pipeline:
     ) -> list[list[IngestResult]]:
         """Ingest batches, one committed transaction each, preparing the next while the last is written.
 
-        Normalizing is CPU work and writing is mostly waiting for the database, so overlapping them (the
-        preparation runs in a worker thread) keeps both cores busy.
+        Mapping and normalizing is CPU work; writing is mostly waiting for the database. Preparing the next
+        batch in small steps on the event loop, while the database works on the last one, keeps both cores
+        busy. (A worker thread would hold the interpreter lock while the writer waits for its turn to read
+        each database answer.)
         """
-        loop = asyncio.get_running_loop()
         results: list[list[IngestResult]] = []
-        pending: asyncio.Future[list[Prepared]] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="huiju-prepare") as executor:
-            for batch in batches:
-                nxt = loop.run_in_executor(executor, self.prepare_all, batch)
-                if pending is not None:
-                    results.append(await self._write_committed(engine, await pending))
-                pending = nxt
+        pending: asyncio.Task[list[Prepared]] | None = None
+        for batch in batches:
+            nxt = asyncio.ensure_future(self.prepare_stepwise(batch))
             if pending is not None:
                 results.append(await self._write_committed(engine, await pending))
+            pending = nxt
+        if pending is not None:
+            results.append(await self._write_committed(engine, await pending))
         return results
+
+    async def prepare_stepwise(self, batch: Sequence[Submission], step: int = 16) -> list[Prepared]:
+        """Prepare a batch, letting the event loop run between steps of a few items."""
+        prepared: list[Prepared] = []
+        for i in range(0, len(batch), step):
+            prepared.extend(self.prepare(s) for s in batch[i : i + step])
+            await asyncio.sleep(0)
+        return prepared
 
     async def _write_committed(self, engine: AsyncEngine, prepared: list[Prepared]) -> list[IngestResult]:
         async with engine.begin() as conn:

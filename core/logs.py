@@ -52,3 +52,4 @@ def setup_logging(fmt: str = "json", level: str = "INFO", stream: Any = None) ->
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -116,10 +116,12 @@ class Case(Base):
 
 
 class Appeal(Base):
-    """A normalized appeal (see normalizer.record.AppealRecord); its id is its raw item's gateway id."""
+    """A normalized appeal (see normalizer.record.AppealRecord); its id is its raw item's gateway id.
+
+    (channel_id, source_id) is unique through the raw item; appeals are never modified once stored.
+    """
 
     __tablename__ = "appeals"
-    __table_args__ = (UniqueConstraint("channel_id", "source_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(ForeignKey("raw_items.id"), primary_key=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)

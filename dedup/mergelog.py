@@ -6,11 +6,11 @@ Editing, inserting or deleting an entry breaks the chain at that point, which `v
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,10 +34,10 @@ HASHED_FIELDS = (
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
-    """SHA-256 over the previous hash and the entry's canonical JSON."""
+    """SHA-256 over the previous hash and the entry's canonical JSON (UTF-8, sorted keys, no spaces)."""
     body = {k: _plain(entry.get(k)) for k in HASHED_FIELDS}
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
 
 
 def _plain(v: Any) -> Any:

@@ -120,7 +120,6 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_appeals_case_id_cases")),
         sa.ForeignKeyConstraint(["id"], ["raw_items.id"], name=op.f("fk_appeals_id_raw_items")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
-        sa.UniqueConstraint("channel_id", "source_id", name=op.f("uq_appeals_channel_id_source_id")),
     )
     with op.batch_alter_table("appeals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_appeals_case_id"), ["case_id"], unique=False)
