@@ -1,20 +1,39 @@
 """The connector contract: what every channel plug-in declares and implements.
 
-A connector knows one channel kind's protocol and nothing else: it never touches the database, dedup or
-the outbox. Received or polled items are handed on as `InboundItem`s (a source id and the payload kept
-verbatim); `map()` turns one payload into an `AppealDraft`, as a pure function, so that a quarantined item
-can be mapped again later without the channel.
+A connector knows one channel kind's protocol and nothing else: it never touches the database, dedup or the
+outbox. It declares:
+
+- `kind`, a name used in config.toml (`kind = "12315"`), and `Settings`, a pydantic model for its
+  `[channels.settings]` table, validated when the config loads (unknown keys and bad values are errors);
+- what it can do: `polls` (it implements `poll`), `receives` (pushes arrive at its webhook),
+  `delivers` (it implements `deliver` for status and replies going back to the channel).
+
+It implements:
+
+- `map(payload)`: one verbatim payload to an `AppealDraft`. Pure: a quarantined item is mapped again later,
+  without the channel. Raise `MappingError` for a malformed item (it is quarantined, the rest goes on).
+- `check()`: one cheap authenticated call, to accept credentials before switching a channel on.
+- `poll(position, limit)`: one page of items changed at or after `position`, oldest first, and where the
+  next page starts. It returns what the channel said; the runner decides what is stored and moves the
+  cursor only in the transaction that stores the items.
+- `deliver(event)`: send one status or reply event back; idempotent by `event.event_id`.
+
+Errors are raised as `core.errors` classes (transient, auth, permanent); `core.http.HttpClient` does
+that for HTTP failures. See docs/connectors.md for a worked example.
 """
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from core.config import ChannelSettings
+from core.http import HttpClient
 from normalizer.record import AppealDraft
 
 
@@ -37,6 +56,70 @@ class MappingError(ValueError):
     """This one payload cannot be mapped; the item goes to quarantine with this reason."""
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in a channel's change feed: items are ordered by (update time, id)."""
+
+    updated_at: datetime
+    id: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """The cursor as stored in channel_state."""
+        return {"updated_at": self.updated_at.astimezone(UTC).isoformat(), "id": self.id}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Position | None:
+        """A stored cursor, or None."""
+        if not data:
+            return None
+        return cls(datetime.fromisoformat(data["updated_at"]).astimezone(UTC), str(data.get("id", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class PolledItem:
+    """An item of a polled page with its place in the feed."""
+
+    item: InboundItem
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a channel's change feed."""
+
+    items: list[PolledItem]
+    next: Position | None  # where the next page starts; None when the feed is drained for now
+    server_time: datetime | None = None  # the channel's clock when it answered
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundEvent:
+    """A status or reply event for one appeal, going back to the channel it came from."""
+
+    event_id: str  # the channel sees each event id at most once in effect
+    source_id: str  # the channel's own id of the appeal
+    kind: Literal["status", "reply"]
+    status: str  # accepted | dispatched | returned | extended | replied | closed | revisited
+    at: datetime
+    text: str | None = None
+    unit: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the channel answered to a delivered event."""
+
+    reference: str | None
+    duplicate: bool = False  # the channel had seen this event id before
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def unidentified_source_id(raw: str) -> str:
+    """A stable source id for an item the channel sent without a usable id (so it can be quarantined once)."""
+    return "unidentified:" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
 class Connector(ABC):
     """One channel instance of one connector kind."""
 
@@ -46,10 +129,42 @@ class Connector(ABC):
     receives: ClassVar[bool] = False
     delivers: ClassVar[bool] = False
 
-    def __init__(self, channel: ChannelSettings) -> None:
+    def __init__(self, channel: ChannelSettings, http: HttpClient | None = None) -> None:
         self.channel = channel
         self.settings: Any = self.Settings.model_validate(channel.settings)
+        self._http = http
+
+    @property
+    def http(self) -> HttpClient:
+        """The shared HTTP client (only connectors built by the runner have one)."""
+        if self._http is None:
+            raise RuntimeError(f"connector {self.channel.id} was built without an HTTP client")
+        return self._http
 
     @abstractmethod
     def map(self, payload: str) -> AppealDraft:
         """Map one verbatim payload to a draft; raise MappingError for a malformed one."""
+
+    @abstractmethod
+    async def check(self) -> None:
+        """One cheap authenticated call; raises a core.errors class when it fails."""
+
+
+class PollingConnector(Connector):
+    """A channel huiju polls for new and updated appeals."""
+
+    polls: ClassVar[bool] = True
+
+    @abstractmethod
+    async def poll(self, position: Position | None, limit: int) -> Page:
+        """One page of items changed at or after position (all from the start when None), oldest first."""
+
+
+class DeliveringConnector(Connector):
+    """A channel that takes status and replies back."""
+
+    delivers: ClassVar[bool] = True
+
+    @abstractmethod
+    async def deliver(self, event: OutboundEvent) -> Receipt:
+        """Send one status or reply event to the channel; idempotent by event id."""

@@ -62,6 +62,9 @@ class ApiConnector(Connector):
         """Map the documented appeal object to a draft; unknown keys are kept as warnings, not errors."""
         return map_appeal(payload)
 
+    async def check(self) -> None:
+        """Nothing to call: the channel pushes to us, and its secret was validated with the config."""
+
 
 def map_appeal(payload: str) -> AppealDraft:
     """The generic appeal JSON (see docs/channels/api.md) as a draft."""
