@@ -46,9 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The CLI: one sub-command per job, each with its own --help."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", metavar="PATH", help="config file (default: $HUIJU_CONFIG or ./config.toml)"
-    )
+    common.add_argument("--config", metavar="PATH", help="config file (default: $HUIJU_CONFIG or ./config.toml)")
     p = argparse.ArgumentParser(
         prog="gateway.py",
         description=__doc__,
@@ -119,14 +117,49 @@ def build_parser() -> argparse.ArgumentParser:
     )
     qr.add_argument("ids", nargs="*", help="gateway ids to retry (default: all quarantined items)")
     qr.set_defaults(func=cmd_quarantine_retry)
+    ch = sub.add_parser(
+        "channels",
+        parents=[common],
+        help="see and switch channels at run time",
+        description="List channels with their health, or switch one. Changes persist, are "
+        "recorded with who made them, and reach a running gateway within seconds.",
+    )
+    csub = ch.add_subparsers(title="channels commands", metavar="ACTION", required=True)
+    cl = csub.add_parser("list", parents=[common], help="every channel with its state and health")
+    cl.add_argument("--json", action="store_true", help="print JSON instead of one line per channel")
+    cl.set_defaults(func=cmd_channels_list)
+    for action, text in (
+        ("enable", "let the channel take appeals again"),
+        ("disable", "switch the channel off"),
+        ("pause", "stop polling without disabling"),
+        ("resume", "poll again (also after an auth failure was fixed)"),
+        ("poll", "poll now, without waiting for the schedule"),
+        ("reset-cursor", "read the channel's feed again from a point (never stores twice)"),
+    ):
+        c = csub.add_parser(action, parents=[common], help=text, description=text)
+        c.add_argument("channel_id")
+        c.add_argument("--actor", help="who is making the change (default: cli:<login name>)")
+        if action == "pause":
+            c.add_argument("--reason", help="why, shown in the channel's health")
+        if action == "reset-cursor":
+            c.add_argument("--to", metavar="ISO8601", help="re-read from this update time (default: the start)")
+        c.set_defaults(func=cmd_channel_action, action=action)
+
+    from simulators.cli import add_simulate_parser
+
+    add_simulate_parser(sub, common)
     return p
+
+
+class SchemaNotReady(Exception):
+    """The database is not at the newest migration (or not reachable)."""
 
 
 def _run_async(fn: Callable[..., Any], *args: Any) -> int:
     try:
         return asyncio.run(fn(*args))
-    except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
+    except (ConfigError, SchemaNotReady) as e:
+        print(f"{'config error: ' if isinstance(e, ConfigError) else ''}{e}", file=sys.stderr)
         return 2
 
 
@@ -182,10 +215,15 @@ def cmd_run(loaded: LoadedConfig, args: argparse.Namespace) -> int:
 async def _serve(loaded: LoadedConfig, demo: bool) -> int:
     from aiohttp import web
 
-    from core.db import current_revision, head_revision, make_engine
+    from core.db import AnotherInstance, current_revision, head_revision, make_engine, single_instance_lock
     from web.app import create_app
 
     config = loaded.config
+    try:
+        lock = single_instance_lock(config.database.url)
+    except AnotherInstance as e:
+        print(str(e), file=sys.stderr)
+        return 2
     engine = make_engine(config.database.url)
     try:
         current = await current_revision(engine)
@@ -202,7 +240,7 @@ async def _serve(loaded: LoadedConfig, demo: bool) -> int:
     if demo:
         from simulators.demo import demo_ctx
 
-        app.cleanup_ctx.append(demo_ctx(config))
+        app.cleanup_ctx.insert(0, demo_ctx(config))  # simulators up before the first poll
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.gateway.host, config.gateway.port)
@@ -220,6 +258,60 @@ async def _serve(loaded: LoadedConfig, demo: bool) -> int:
     await stop.wait()
     log.info("huiju stopping")
     await runner.cleanup()
+    if lock is not None:
+        lock.close()
+    return 0
+
+
+def cmd_channels_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Print every channel with its health."""
+    return _run_async(_channels_list, loaded, args.json)
+
+
+async def _channels_list(loaded: LoadedConfig, as_json: bool) -> int:
+    from core import channels
+
+    async with _engine(loaded) as engine:
+        views = await channels.list_channels(engine, loaded.config)
+    if as_json:
+        print(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
+        return 0
+    for v in views:
+        since = f"last ok {_local(v.last_success_at)}" if v.last_success_at else "never polled"
+        error = f"  last error: {v.last_error}" if v.last_error and v.health != "ok" else ""
+        lag = f"  lag {v.lag_seconds:.0f}s" if v.lag_seconds is not None else ""
+        print(f"{v.id:<16} {v.kind:<6} {v.mode:<13} {v.health:<9} items {v.items_total:<8} {since}{lag}{error}")
+    return 0
+
+
+def cmd_channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Switch one channel and record who did it."""
+    return _run_async(_channel_action, loaded, args)
+
+
+async def _channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    import getpass
+
+    from core import channels
+
+    detail: dict[str, Any] = {}
+    if getattr(args, "reason", None):
+        detail["reason"] = args.reason
+    if getattr(args, "to", None):
+        try:
+            at = datetime.fromisoformat(args.to)
+        except ValueError:
+            print(f"--to: not an ISO 8601 time: {args.to!r}", file=sys.stderr)
+            return 2
+        detail["to"] = {"updated_at": (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).isoformat(), "id": ""}
+    actor = args.actor or f"cli:{getpass.getuser()}"
+    async with _engine(loaded) as engine:
+        try:
+            view = await channels.apply(engine, loaded.config, args.channel_id, args.action, actor, detail)
+        except channels.UnknownChannel:
+            print(f"no channel {args.channel_id!r} in {loaded.path}", file=sys.stderr)
+            return 1
+    print(f"{view.id}: {args.action} done by {actor}; now {view.health}")
     return 0
 
 
@@ -351,10 +443,19 @@ async def _quarantine_retry(loaded: LoadedConfig, ids: list[str]) -> int:
 
 @contextlib.asynccontextmanager
 async def _engine(loaded: LoadedConfig):
-    from core.db import make_engine
+    """An engine on a database that is reachable and at the newest schema (else SchemaNotReady)."""
+    from core.db import current_revision, head_revision, make_engine
 
     engine = make_engine(loaded.config.database.url)
     try:
+        try:
+            current = await current_revision(engine)
+        except Exception as e:
+            raise SchemaNotReady(f"database not reachable: {type(e).__name__}: {e}") from None
+        if current != head_revision():
+            raise SchemaNotReady(
+                f"database schema is at {current}, not {head_revision()}: run `gateway.py migrate`"
+            )
         yield engine
     finally:
         await engine.dispose()

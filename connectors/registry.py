@@ -14,6 +14,9 @@ ENTRY_POINT_GROUP = "huiju.connectors"
 
 BUILTIN: dict[str, str] = {
     "api": "connectors.api:ApiConnector",
+    "12315": "connectors.market12315:Market12315Connector",
+    "12333": "connectors.hrss12333:Hrss12333Connector",
+    "12328": "connectors.transport12328:Transport12328Connector",
 }
 
 

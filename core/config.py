@@ -7,6 +7,7 @@ exits with status 2. Secrets are never written in the file: a value `"${NAME}"` 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -90,10 +91,24 @@ class PlatformSettings(_Strict):
 
 
 class Schedule(_Strict):
-    """When a polling channel runs: every N seconds, or a cron expression."""
+    """When a polling channel runs (every N seconds, or a cron expression in Beijing time) and how far back."""
 
     interval_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
     cron: str | None = None
+    lookback_seconds: Annotated[float, Field(ge=0, le=7 * 86400)] = 120.0  # re-read for late-committed items
+    max_pages_per_tick: Annotated[int, Field(ge=1, le=100_000)] = 50
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v)
+            except ValueError as e:
+                raise ValueError(f"not a crontab expression: {e}") from None
+        return v
 
     @model_validator(mode="after")
     def _one_of(self) -> Schedule:
@@ -138,11 +153,25 @@ class RulesSettings(_Strict):
 
 
 class TokenSettings(_Strict):
-    """[[tokens]]: an API token, stored as its SHA-256 hex digest, with one role."""
+    """[[tokens]]: an API token with one role, given as its SHA-256 hex digest or as a ${SECRET} to hash.
 
-    name: Annotated[str, Field(min_length=1)]
+    Only the digest is kept in memory; the token itself is never stored or logged.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Literal["admin", "auditor"]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    token: Annotated[str, Field(min_length=16)] | None = None
+
+    @model_validator(mode="after")
+    def _hashed(self) -> TokenSettings:
+        if (self.sha256 is None) == (self.token is None):
+            raise ValueError("give exactly one of sha256 (the token's SHA-256 hex digest) or token (a ${SECRET})")
+        if self.token is not None:
+            digest = hashlib.sha256(self.token.encode()).hexdigest()
+            object.__setattr__(self, "sha256", digest)
+            object.__setattr__(self, "token", None)
+        return self
 
 
 class Config(_Strict):

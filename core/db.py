@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +109,35 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(read)
+
+
+class AnotherInstance(RuntimeError):
+    """A second gateway process on one SQLite database."""
+
+
+def single_instance_lock(url: str) -> Any:
+    """Hold an exclusive lock beside an SQLite database file for this process's lifetime.
+
+    SQLite has one writer, so huiju runs one instance on it; a second one is refused with a clear message.
+    Returns the open lock file (keep it referenced); None for PostgreSQL, where instances share the work.
+    """
+    u = make_url(resolve_url(url))
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    path = Path(u.database + ".lock")
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise AnotherInstance(
+            f"another gateway ({holder}) is already running on {u.database}; SQLite supports one instance — "
+            "use PostgreSQL to run several"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle

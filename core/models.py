@@ -217,6 +217,11 @@ class ChannelState(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_expires_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    health: Mapped[str | None] = mapped_column(String(16))  # ok | failing | paused
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    backoff_until: Mapped[datetime | None]
+    poll_requested_at: Mapped[datetime | None]  # "poll now" asked from another process (the CLI)
+    items_total: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Counter(Base):
@@ -250,3 +255,16 @@ class Delivery(Base):
     receipt: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AdminAction(Base):
+    """Every run-time change an admin made to a channel, with who made it."""
+
+    __tablename__ = "admin_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]]

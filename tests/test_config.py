@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -11,7 +12,8 @@ import gateway
 from core.config import DEFAULT_CONFIG, ConfigError, load_config
 from tests.helpers import ENV, config_text
 
-SECRETS = {"HUIJU_PLATFORM_SECRET": "p" * 20, "HUIJU_WEB_API_SECRET": "w" * 20}
+SHIPPED_SECRETS = sorted(set(re.findall(r"\$\{([A-Z0-9_]+)\}", DEFAULT_CONFIG.read_text(encoding="utf-8"))))
+SECRETS = {name: f"{name.lower()}-value-0123456789" for name in SHIPPED_SECRETS}
 
 
 def write(tmp_path, text: str):
@@ -32,8 +34,9 @@ def error_for(tmp_path, text: str, environ=None) -> str:
 
 def test_the_shipped_config_is_valid_with_its_secrets_in_the_environment():
     loaded = load_config(DEFAULT_CONFIG, environ=SECRETS)
-    assert loaded.config.channel("web-api").settings["secret"] == "w" * 20
+    assert loaded.config.channel("web-api").settings["secret"] == SECRETS["HUIJU_WEB_API_SECRET"]
     assert loaded.generated_secrets == ()
+    assert {ch.kind for ch in loaded.config.channels} == {"api", "12315", "12333", "12328"}
 
 
 def test_an_unknown_key_is_named(tmp_path):

@@ -5,49 +5,64 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from connectors.api.webhook import receive_appeal
 from core.batcher import IngestBatcher
 from core.config import Config
 from core.db import current_revision, head_revision, make_engine
+from core.http import HttpClient
 from core.ingest import Pipeline
 from core.models import utcnow
-from web.context import CTX, ChannelDirectory, GatewayContext, RejectionCounter
+from core.runner import Supervisor
+from web import admin
+from web.auth import TokenRing
+from web.context import CTX, GatewayContext, RejectionCounter
 from web.errors import json_error, json_errors
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Config) -> web.Application:
-    """The gateway application for a validated config."""
+def create_app(config: Config, *, poll: bool = True) -> web.Application:
+    """The gateway application for a validated config (poll=False: serve HTTP only, run no poll jobs)."""
     # aiohttp's own body limit sits above ours so that the handler can answer 413 in JSON.
     app = web.Application(middlewares=[json_errors], client_max_size=config.gateway.max_body_bytes + 1)
-    app.cleanup_ctx.append(_gateway(config))
+    app.cleanup_ctx.append(_gateway(config, poll))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/api/v1/channels/{channel_id}/appeals", receive_appeal)
+    admin.add_routes(app)
     return app
 
 
-def _gateway(config: Config):
+def _gateway(config: Config, poll: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         engine = make_engine(config.database.url)
         pipeline = Pipeline(config, config.tier_rules())
         batcher = IngestBatcher(
             engine, pipeline, config.database.batch_max_items, config.database.batch_max_wait_ms
         )
-        channels = ChannelDirectory(config)
-        await channels.load(engine)
+        session = aiohttp.ClientSession(headers={"User-Agent": "huiju-gateway"})
+        supervisor = Supervisor(engine, config, pipeline, HttpClient(session))
         rejections = RejectionCounter(engine)
-        app[CTX] = GatewayContext(config, engine, pipeline, batcher, channels, rejections, utcnow())
+        app[CTX] = GatewayContext(
+            config, engine, pipeline, batcher, supervisor, rejections, TokenRing(config.tokens), utcnow()
+        )
         batcher.start()
         rejections.start()
+        if poll:
+            supervisor.start()
+        else:
+            await supervisor.sync()
         try:
             yield
         finally:
+            if poll:
+                await supervisor.stop()
             await batcher.stop()
             await rejections.stop()
+            await session.close()
             await engine.dispose()
 
     return ctx

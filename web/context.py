@@ -6,45 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter as Tally
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.base import InboundItem
 from core.batcher import IngestBatcher
 from core.config import Config
 from core.ingest import IngestResult, Pipeline, Submission
-from core.models import ChannelState
+from core.runner import Supervisor
 from core.sql import bump_counters
+from web.auth import TokenRing
 
 log = logging.getLogger(__name__)
-
-
-class ChannelDirectory:
-    """Which channels are enabled: config.toml, overridden by what admins set at run time (channel_state)."""
-
-    def __init__(self, config: Config) -> None:
-        self._config = config
-        self._override: dict[str, bool] = {}
-
-    async def load(self, engine: AsyncEngine) -> None:
-        """Read the run-time overrides from the database (keeping config.toml's word if it cannot be read)."""
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.execute(select(ChannelState.channel_id, ChannelState.enabled))
-                self._override = {cid: en for cid, en in rows if en is not None}
-        except Exception as e:
-            log.warning("channel state not readable, using config.toml as it is: %s", type(e).__name__)
-
-    def is_enabled(self, channel_id: str) -> bool:
-        """Whether this channel takes appeals now."""
-        ch = self._config.channel(channel_id)
-        if ch is None:
-            return False
-        return self._override.get(channel_id, ch.enabled)
 
 
 class RejectionCounter:
@@ -101,10 +77,10 @@ class GatewayContext:
     engine: AsyncEngine
     pipeline: Pipeline
     batcher: IngestBatcher
-    channels: ChannelDirectory
+    channels: Supervisor  # which channels are enabled, and the poll jobs
     rejections: RejectionCounter
+    tokens: TokenRing
     started_at: datetime
-    extras: dict[str, object] = field(default_factory=dict)
 
     async def submit(self, channel_id: str, item: InboundItem, received_at: datetime) -> IngestResult:
         """Ingest one received item through the group-commit batcher."""

@@ -97,12 +97,18 @@ async def stored_appeal(client, gateway_id: str):
         return (await conn.execute(select(Appeal).where(Appeal.id == uuid.UUID(gateway_id)))).one()
 
 
-def test_every_registered_route_is_documented_and_every_documented_route_exists(spec, tmp_path):
+def test_every_registered_route_is_documented_and_every_documented_route_exists(tmp_path):
     config = load_test_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/huiju.db").config
     routes = {(r.method.lower(), r.resource.canonical) for r in create_app(config).router.routes()}
     # aiohttp answers HEAD beside every GET on its own; the spec says so in the GET operation instead.
     registered = {(m, p) for m, p in routes if not (m == "head" and ("get", p) in routes)}
-    documented = {(m, p) for p, item in spec["paths"].items() for m in item if m in HTTP_METHODS}
+    documented = {
+        (m, p)
+        for path in sorted((DOCS / "openapi").glob("*.yaml"))
+        for p, item in yaml.safe_load(path.read_text(encoding="utf-8"))["paths"].items()
+        for m in item
+        if m in HTTP_METHODS
+    }
     assert registered == documented
 
 

@@ -1,0 +1,197 @@
+"""The connector the three national platforms share: signed requests, keyset paging, classified errors.
+
+A platform's connector is this class with its `Dialect` (see docs/channels/national-protocol.md):
+
+    class Market12315Connector(NationalConnector):
+        kind = "12315"
+        dialect = Market12315Dialect()
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel
+
+from connectors.base import (
+    DeliveringConnector,
+    InboundItem,
+    MappingError,
+    OutboundEvent,
+    Page,
+    PolledItem,
+    PollingConnector,
+    Position,
+    Receipt,
+    unidentified_source_id,
+)
+from connectors.national.dialect import Dialect, Request
+from connectors.national.settings import NationalSettings
+from core.http import Response
+from core.signing import sign_request
+from normalizer.record import AppealDraft
+
+log = logging.getLogger(__name__)
+
+APP_KEY_HEADER = "X-App-Key"
+TIMESTAMP_HEADER = "X-Timestamp"
+NONCE_HEADER = "X-Nonce"
+SIGN_METHOD_HEADER = "X-Sign-Method"
+SIGNATURE_HEADER = "X-Signature"
+
+START = Position(datetime(1970, 1, 1, tzinfo=UTC), "")
+"""The place before every item: where an unreadable first item of a feed read from the start is put."""
+
+
+def item_text(item: Any) -> str:
+    """The payload text kept for one item of a page: compact JSON that keeps every key and value."""
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+class SignedHeaders(Mapping[str, str]):
+    """The signature headers of one request, signed afresh each time they are read.
+
+    `core.http.HttpClient` retries a failed call with the same headers object. A platform refuses a nonce it
+    has seen in the last 10 minutes, and a timestamp more than 300 s old, so a retry must not repeat the first
+    attempt's: every time the HTTP library reads these headers (once per attempt) they carry a new timestamp,
+    nonce and signature.
+    """
+
+    def __init__(
+        self, settings: NationalSettings, method: str, path: str, query: dict[str, str], body: bytes
+    ) -> None:
+        self._settings = settings
+        self._method = method
+        self._path = path
+        self._query = query
+        self._body = body
+        self._current = self.fresh()
+
+    def fresh(self) -> dict[str, str]:
+        """A newly signed set of headers (and remember it, so that lookups agree with the last iteration)."""
+        s = self._settings
+        timestamp = str(time.time_ns() // 1_000_000)
+        nonce = secrets.token_hex(16)
+        headers = {
+            APP_KEY_HEADER: s.app_key,
+            TIMESTAMP_HEADER: timestamp,
+            NONCE_HEADER: nonce,
+            SIGN_METHOD_HEADER: s.sign_method,
+            SIGNATURE_HEADER: sign_request(
+                s.sign_method, s.app_secret, self._method, self._path, self._query, s.app_key, timestamp, nonce,
+                self._body,
+            ),
+            "Accept": "application/json",
+        }
+        if self._body:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        self._current = headers
+        return headers
+
+    def items(self) -> Any:
+        """Fresh headers: aiohttp reads a mapping's items once per attempt."""
+        return self.fresh().items()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fresh())
+
+    def __getitem__(self, key: str) -> str:
+        return self._current[key]
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+
+class NationalConnector(PollingConnector, DeliveringConnector):
+    """A national platform's interconnect: poll work orders, push status and replies back, check credentials."""
+
+    dialect: ClassVar[Dialect]
+    Settings: ClassVar[type[BaseModel]] = NationalSettings
+
+    def map(self, payload: str) -> AppealDraft:
+        """One stored work order (the JSON text of one page item) as a draft."""
+        try:
+            item = json.loads(payload)
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise MappingError(f"payload is not valid JSON: {e}") from None
+        if not isinstance(item, dict):
+            raise MappingError(f"work order must be a JSON object, got {_json_type(item)}")
+        return self.dialect.map(item)
+
+    async def check(self) -> None:
+        """One signed call to the platform's check endpoint."""
+        response = await self.send(self.dialect.check_request())
+        self.dialect.parse_check(response.status, response.body)
+
+    async def poll(self, position: Position | None, limit: int) -> Page:
+        """One page of work orders changed at or after position, oldest first."""
+        response = await self.send(self.dialect.poll_request(position, max(1, limit)))
+        feed = self.dialect.parse_page(response.status, response.body)
+        items: list[PolledItem] = []
+        last = position or START
+        for raw in feed.items:
+            text = item_text(raw)
+            source_id = self.dialect.item_id(raw) if isinstance(raw, dict) else None
+            place = self.dialect.item_position(raw) if isinstance(raw, dict) else None
+            # An item without a readable place keeps the one before it: it is still stored (and quarantined by
+            # map), and the next page starts no later than it did, so nothing after it can be skipped.
+            last = place or last
+            items.append(PolledItem(InboundItem(source_id or unidentified_source_id(text), text), last))
+        return Page(items, self._next(position, items, feed.has_more), feed.server_time)
+
+    def _next(self, position: Position | None, items: list[PolledItem], has_more: bool) -> Position | None:
+        """Where the next page starts: after the last item while the platform has more, else None."""
+        if not has_more or not items:
+            return None
+        last = items[-1].position
+        if last <= (position or START):
+            # A full page that does not move the cursor (all its places unreadable or earlier) would be asked
+            # for again and again; stop here and let the next scheduled poll try.
+            log.warning(
+                "%s: a full page of %d items did not move past %s; waiting for the next poll",
+                self.channel.id, len(items), position,
+            )
+            return None
+        return last
+
+    async def deliver(self, event: OutboundEvent) -> Receipt:
+        """Push one status or reply event; the platform answers a repeated event id as a duplicate."""
+        response = await self.send(self.dialect.deliver_request(event))
+        return self.dialect.parse_receipt(response.status, response.body)
+
+    async def send(self, request: Request) -> Response:
+        """Sign and send one request; a 2xx response or a classified core.errors exception."""
+        base = self.settings.base_url.rstrip("/")
+        # The signature covers the path as the platform's server sees it: with the base URL's prefix, and
+        # percent-decoded (an order number in the path is sent quoted).
+        signed_path = unquote(urlsplit(base).path) + unquote(request.path)
+        headers = SignedHeaders(self.settings, request.method.upper(), signed_path, request.query, request.body)
+        return await self.http.request(
+            request.method.upper(),
+            base + request.path,
+            headers=headers,  # type: ignore[arg-type]  # a Mapping, read once per attempt
+            data=request.body or None,
+            params=request.query or None,
+        )
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__

@@ -1,0 +1,70 @@
+"""The per-platform part of the national interconnect protocol, as the gateway (client) sees it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors.base import OutboundEvent, Position, Receipt
+from normalizer.record import AppealDraft
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An HTTP request before signing: the client adds the signature headers."""
+
+    method: str
+    path: str  # absolute path on the platform, e.g. "/open/v1/workorders"
+    query: dict[str, str]
+    body: bytes = b""  # JSON bytes for POST, empty for GET
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """A poll response, unpacked from the platform's envelope."""
+
+    items: list[dict[str, Any]]  # the raw work orders, as JSON objects
+    has_more: bool
+    server_time: datetime | None
+
+
+class Dialect(ABC):
+    """How one national platform spells the shared protocol (client side)."""
+
+    @abstractmethod
+    def poll_request(self, position: Position | None, limit: int) -> Request:
+        """The request for work orders changed at or after position (all when None), oldest first."""
+
+    @abstractmethod
+    def parse_page(self, status: int, body: bytes) -> FeedPage:
+        """Unpack a 2xx poll response; raise a core.errors class for an error envelope or a broken body."""
+
+    @abstractmethod
+    def item_id(self, item: dict[str, Any]) -> str | None:
+        """The platform's work-order id of a raw item (None if missing or unusable)."""
+
+    @abstractmethod
+    def item_position(self, item: dict[str, Any]) -> Position | None:
+        """The item's place in the feed, (update time, id); None if its update time is unreadable."""
+
+    @abstractmethod
+    def map(self, item: dict[str, Any]) -> AppealDraft:
+        """One raw work order as a draft; raise connectors.base.MappingError for a malformed one."""
+
+    @abstractmethod
+    def deliver_request(self, event: OutboundEvent) -> Request:
+        """The request that pushes one status or reply event back to the platform."""
+
+    @abstractmethod
+    def parse_receipt(self, status: int, body: bytes) -> Receipt:
+        """Unpack the platform's answer to a delivered event (raise for an error envelope)."""
+
+    @abstractmethod
+    def check_request(self) -> Request:
+        """A cheap authenticated request that proves the credentials work."""
+
+    def parse_check(self, status: int, body: bytes) -> None:
+        """Raise a core.errors class if a 2xx check answer is an error envelope (default: accept it)."""
+        return None

@@ -1,0 +1,115 @@
+"""The per-platform part of the national interconnect protocol, as the platform (server) sees it.
+
+The simulator engine keeps platform-neutral `WorkOrder`s and knows signing, paging, knobs and the control
+API; a `ServerDialect` renders work orders and envelopes in one platform's own field names and codes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class Party:
+    """A person or organisation named in a work order."""
+
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    credit_code: str | None = None
+    address: str | None = None
+
+
+@dataclass
+class WorkOrder:
+    """A platform-neutral work order, as the simulator stores it."""
+
+    id: str
+    type: str  # consultation | help | complaint | report | suggestion | praise
+    title: str
+    content: str
+    citizen: Party
+    created_at: datetime  # aware
+    updated_at: datetime  # aware
+    occurred_at: datetime | None = None
+    division_code: str | None = None
+    address: str | None = None
+    category: str | None = None  # the platform's own business category
+    subject: Party | None = None  # the business complained about / the employer / the operator
+    details: dict[str, Any] = field(default_factory=dict)  # amount, plate number, route, people involved ...
+    status: str = "registered"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedQuery:
+    """A poll request, unpacked: work orders at or after (updated_at, id), oldest first."""
+
+    since: datetime | None
+    after_id: str
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedEvent:
+    """A status or reply event the gateway pushed back."""
+
+    event_id: str
+    order_id: str
+    kind: str  # status | reply
+    status: str
+    text: str | None
+    unit: str | None
+    at: str
+    raw: dict[str, Any]
+
+
+class ServerDialect(ABC):
+    """How one national platform spells the shared protocol (server side)."""
+
+    name: str  # "12315", "12333", "12328"
+    poll_method: str  # "GET" or "POST"
+    poll_path: str
+    deliver_path: str  # may contain "{order_id}"
+    check_path: str  # served for GET and POST
+
+    # Optional hints for the engine (class attributes; the defaults keep it working without them).
+    id_field: str | None = None  # top-level key of the work-order id: a raw item is keyed by it when readable
+    optional_fields: tuple[str, ...] = ()  # dotted paths the platform may leave out (drift_missing_optional)
+    date_fields: tuple[str, ...] = ()  # dotted paths holding dates (drift_bad_dates)
+    protected_fields: tuple[str, ...] = ()  # dotted paths drift never touches, e.g. the id and the update time
+    drift_field_names: tuple[str, ...] = ()  # names for keys the platform "added" (drift_unknown_fields)
+
+    @abstractmethod
+    def parse_feed_query(self, query: dict[str, str], body: bytes) -> FeedQuery:
+        """Read a poll request; raise ValueError for a malformed one."""
+
+    @abstractmethod
+    def render_item(self, order: WorkOrder) -> dict[str, Any]:
+        """One work order in the platform's own field names and codes."""
+
+    @abstractmethod
+    def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
+        """The poll response envelope."""
+
+    @abstractmethod
+    def render_error(self, status: int, message: str) -> dict[str, Any]:
+        """The platform's error envelope."""
+
+    @abstractmethod
+    def parse_event(self, order_id: str | None, body: bytes) -> ReceivedEvent:
+        """Read a delivered status or reply event; raise ValueError for a malformed one."""
+
+    @abstractmethod
+    def render_receipt(self, event: ReceivedEvent, duplicate: bool) -> dict[str, Any]:
+        """The answer to a delivered event."""
+
+    @abstractmethod
+    def generate(self, n: int, now: datetime, seed: int) -> WorkOrder:
+        """The n-th realistic work order of this platform (deterministic for a seed)."""
+
+    def render_check(self, server_time: datetime) -> dict[str, Any]:
+        """The answer to the check endpoint (default: an empty page)."""
+        return self.render_page([], False, server_time)
