@@ -145,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--to", metavar="ISO8601", help="re-read from this update time (default: the start)")
         c.set_defaults(func=cmd_channel_action, action=action)
 
+    cc = csub.add_parser(
+        "check",
+        parents=[common],
+        help="make the channel's cheap authenticated call now",
+        description="Call the channel once with its credentials and say whether it answered "
+        "(exit 0) or how it failed (exit 1). Changes nothing.",
+    )
+    cc.add_argument("channel_id")
+    cc.set_defaults(func=cmd_channel_check)
+
     from simulators.cli import add_simulate_parser
 
     add_simulate_parser(sub, common)
@@ -312,6 +322,31 @@ async def _channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int
             print(f"no channel {args.channel_id!r} in {loaded.path}", file=sys.stderr)
             return 1
     print(f"{view.id}: {args.action} done by {actor}; now {view.health}")
+    return 0
+
+
+def cmd_channel_check(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    """Check one channel's credentials against the real source."""
+    return _run_async(_channel_check, loaded, args.channel_id)
+
+
+async def _channel_check(loaded: LoadedConfig, channel_id: str) -> int:
+    import aiohttp
+
+    from core import channels
+    from core.errors import ChannelError
+    from core.http import HttpClient
+
+    async with aiohttp.ClientSession() as session:
+        try:
+            await channels.check(loaded.config, channel_id, HttpClient(session))
+        except channels.UnknownChannel:
+            print(f"no channel {channel_id!r} in {loaded.path}", file=sys.stderr)
+            return 1
+        except ChannelError as e:
+            print(f"{channel_id}: {e.kind} failure: {e}", file=sys.stderr)
+            return 1
+    print(f"{channel_id}: ok")
     return 0
 
 

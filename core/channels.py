@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors.base import Position
 from core.config import ChannelSettings, Config
+from core.http import HttpClient
 from core.models import AdminAction, ChannelState, utcnow
 from core.sql import upsert_insert
 
@@ -183,3 +184,13 @@ async def actions(engine: AsyncEngine, channel_id: str | None = None, limit: int
             }
             for r in await conn.execute(query)
         ]
+
+
+async def check(config: Config, channel_id: str, http: HttpClient) -> None:
+    """Make the channel's one cheap authenticated call; raises a core.errors class if it fails."""
+    from connectors.registry import connector_class
+
+    ch = config.channel(channel_id)
+    if ch is None:
+        raise UnknownChannel(channel_id)
+    await connector_class(ch.kind)(ch, http).check()

@@ -117,7 +117,7 @@ class _Mapper:
         """
         value = self.item.get(key)
         if isinstance(value, str) or value is None:
-            return value.strip() if isinstance(value, str) else None
+            return (value.strip() or None) if isinstance(value, str) else None  # blank is absent
         if isinstance(value, int) and not isinstance(value, bool):
             for code in known:
                 if code.isdigit() and int(code) == value:

@@ -42,9 +42,12 @@ async def sim():
 async def client(aiohttp_client, tmp_path, db_url, sim, monkeypatch):
     """A gateway whose "hotline" channel polls a 12315 simulator every second."""
     monkeypatch.setenv("HUIJU_TEST_NATIONAL_SECRET", APP_SECRET)
-    env_extra = channel_block("hotline", "12315", sim[1]) + TOKENS
+    bad = channel_block("hotline-badkey", "12315", sim[1], secret_env="HUIJU_TEST_WRONG_SECRET").replace(
+        'mode = "interconnect"', 'mode = "interconnect"\nenabled = false'
+    )
+    env_extra = channel_block("hotline", "12315", sim[1]) + bad + TOKENS
     config = load_test_config(
-        tmp_path, db_url, extra=env_extra, environ={**ENV, "HUIJU_TEST_NATIONAL_SECRET": APP_SECRET}
+        tmp_path, db_url, extra=env_extra, environ={**ENV, "HUIJU_TEST_WRONG_SECRET": "wrong-secret-0123456789"}
     ).config
     return await aiohttp_client(create_app(config))
 
@@ -86,7 +89,7 @@ async def test_an_admin_sees_every_channel_with_its_health(client):
     resp = await client.get("/admin/v1/channels", headers=bearer(ADMIN_TOKEN))
     assert resp.status == 200
     ids = {c["id"]: c for c in (await resp.json())["channels"]}
-    assert set(ids) == {"web", "off", "hotline"}
+    assert set(ids) == {"web", "off", "hotline", "hotline-badkey"}
     assert ids["off"]["health"] == "disabled" and ids["web"]["health"] == "push"
 
 
@@ -160,3 +163,18 @@ async def _at_least(client, n: int) -> bool:
 
 async def _no_job(supervisor, channel_id: str) -> bool:
     return supervisor.scheduler.get_job(f"poll:{channel_id}") is None
+
+
+async def test_check_makes_one_real_call_and_says_whether_it_worked(client):
+    good = await client.post("/admin/v1/channels/hotline/check", headers=bearer(ADMIN_TOKEN))
+    bad = await client.post("/admin/v1/channels/hotline-badkey/check", headers=bearer(ADMIN_TOKEN))
+    assert (await good.json())["ok"] is True
+    refused = await bad.json()
+    assert refused["ok"] is False and refused["kind"] == "auth"
+
+
+async def test_enabling_a_channel_whose_credentials_are_refused_changes_nothing(client):
+    resp = await client.post("/admin/v1/channels/hotline-badkey/enable", headers=bearer(ADMIN_TOKEN))
+    assert resp.status == 400 and (await resp.json())["error"] == "check_failed"
+    listing = await (await client.get("/admin/v1/channels", headers=bearer(ADMIN_TOKEN))).json()
+    assert {c["id"]: c["enabled"] for c in listing["channels"]}["hotline-badkey"] is False
