@@ -5,6 +5,7 @@ Each test runs for every national platform (12315, 12333, 12328) on SQLite and o
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -169,3 +170,18 @@ async def test_check_accepts_good_credentials_and_refuses_bad_ones(harness):
     await harness.connector("hotline").check()
     with pytest.raises(AuthError):
         await harness.connector("hotline-badkey").check()
+
+
+async def test_health_is_logged_when_it_changes_not_on_every_failed_tick(harness, caplog):
+    caplog.set_level(logging.INFO, logger="core.runner")
+    harness.sim.generate(2)
+    runner = harness.runner()
+    harness.sim.knobs.outage = True
+    for _ in range(3):
+        await runner.tick()
+        await forget_backoff(harness)
+    harness.sim.knobs.outage = False
+    await runner.tick()
+    messages = [r.getMessage() for r in caplog.records if r.name == "core.runner"]
+    assert sum("failing" in m for m in messages) == 1
+    assert sum("recovered after 3 failed polls" in m for m in messages) == 1
