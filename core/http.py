@@ -58,8 +58,15 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         data: bytes | None = None,
         params: dict[str, str] | None = None,
+        max_bytes: int | None = None,
+        timeout_s: float | None = None,
     ) -> Response:
-        """Send a request; return a 2xx response or raise a classified ChannelError."""
+        """Send a request; return a 2xx response or raise a classified ChannelError.
+
+        max_bytes and timeout_s override the client's limits for this call (a channel's own settings).
+        """
+        limit = max_bytes or self.max_response_bytes
+        timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self.timeout
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientError),
             stop=stop_after_attempt(self.attempts),
@@ -68,11 +75,18 @@ class HttpClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, url, headers or {}, data, params)
+                return await self._once(method, url, headers or {}, data, params, limit, timeout)
         raise AssertionError("unreachable")
 
     async def _once(
-        self, method: str, url: str, headers: dict[str, str], data: bytes | None, params: dict[str, str] | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        params: dict[str, str] | None,
+        limit: int,
+        timeout: aiohttp.ClientTimeout,
     ) -> Response:
         origin = urlsplit(url)
         for _ in range(MAX_REDIRECTS + 1):
@@ -84,13 +98,13 @@ class HttpClient:
                     data=data,
                     params=params,
                     allow_redirects=False,
-                    timeout=self.timeout,
+                    timeout=timeout,
                 ) as resp:
                     if resp.status in (301, 302, 303, 307, 308):
                         url = self._redirect_target(origin, url, resp.headers.get("Location", ""))
                         params = None  # the Location carries its own query
                         continue
-                    body = await self._read_limited(resp)
+                    body = await self._read_limited(resp, limit)
                     if resp.status >= 400:
                         raise error_for_status(
                             resp.status,
@@ -109,16 +123,16 @@ class HttpClient:
             raise PermanentError(f"redirect from {origin.netloc} to {parts.scheme}://{parts.netloc} refused")
         return target
 
-    async def _read_limited(self, resp: aiohttp.ClientResponse) -> bytes:
-        if resp.content_length is not None and resp.content_length > self.max_response_bytes:
+    async def _read_limited(self, resp: aiohttp.ClientResponse, limit: int) -> bytes:
+        if resp.content_length is not None and resp.content_length > limit:
             raise PermanentError(
-                f"response of {resp.content_length} bytes is over the {self.max_response_bytes}-byte limit"
+                f"response of {resp.content_length} bytes is over the {limit}-byte limit"
             )
         body = bytearray()
         async for chunk in resp.content.iter_chunked(64 * 1024):
             body += chunk
-            if len(body) > self.max_response_bytes:
-                raise PermanentError(f"response cut off at the {self.max_response_bytes}-byte limit")
+            if len(body) > limit:
+                raise PermanentError(f"response cut off at the {limit}-byte limit")
         return bytes(body)
 
 

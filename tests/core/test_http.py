@@ -104,3 +104,8 @@ def test_the_status_table_classifies_each_family():
         "transient",
         "transient",
     ]
+
+
+async def test_a_per_call_limit_overrides_the_clients_own(server, client):
+    resp = await client.request("GET", str(server.make_url("/big")), max_bytes=10_000)
+    assert len(resp.body) == 5000
