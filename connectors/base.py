@@ -151,13 +151,23 @@ class Connector(ABC):
 
 
 class PollingConnector(Connector):
-    """A channel huiju polls for new and updated appeals."""
+    """A channel huiju polls for new appeals."""
 
     polls: ClassVar[bool] = True
+    default_page_size: ClassVar[int] = 100
+
+    @property
+    def page_size(self) -> int:
+        """Items asked for per page: the channel's `page_size` setting if it has one."""
+        return int(getattr(self.settings, "page_size", self.default_page_size))
 
     @abstractmethod
     async def poll(self, position: Position | None, limit: int) -> Page:
-        """One page of items changed at or after position (all from the start when None), oldest first."""
+        """One page of items, oldest first, strictly after position in (update time, id) order.
+
+        `Position(t, "")` therefore means "updated at t or later"; None means from the start of the feed.
+        Ids compare as text: a channel with numeric ids should zero-pad them in positions.
+        """
 
 
 class DeliveringConnector(Connector):

@@ -345,3 +345,5 @@ def _check_channel_kinds(config: Config, path: Path) -> None:
             raise ConfigError(f"{path}: channels[{i}].settings.{_first_error(e)}") from None
         if cls.polls and ch.schedule is None:
             raise ConfigError(f"{path}: channels[{i}].schedule: required for a polling channel ({ch.kind})")
+        if not cls.polls and ch.schedule is not None:
+            raise ConfigError(f"{path}: channels[{i}].schedule: kind {ch.kind} does not poll; remove the schedule")

@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors.base import PollingConnector, Position
+from connectors.base import InboundItem, PollingConnector, Position, unidentified_source_id
 from core import channels
 from core.config import ChannelSettings, Config
 from core.errors import ChannelError, ErrorKind, classify_exception
@@ -46,11 +46,20 @@ LEASE_TTL = timedelta(seconds=20)  # a dead instance's channels are taken over w
 HEARTBEAT_SECONDS = 5
 SYNC_SECONDS = 2
 MAX_BACKOFF = timedelta(minutes=15)
+MAX_SOURCE_ID = 128  # raw_items.source_id
 
 
 def instance_id() -> str:
     """This process's name in leases: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def usable(item: InboundItem) -> InboundItem:
+    """The item, or, if its source id cannot be stored (empty or over 128 characters), the item under a stable
+    stand-in id, so that it is quarantined like any malformed item instead of failing the whole page."""
+    if 0 < len(item.source_id) <= MAX_SOURCE_ID and item.source_id.strip():
+        return item
+    return InboundItem(unidentified_source_id(item.payload), item.payload, item.content_type)
 
 
 class LeaseLost(Exception):
@@ -70,6 +79,7 @@ class ChannelRunner:
         self._lock = asyncio.Lock()
         self._health: str | None = None
         self._last_tick: datetime | None = None
+        self._resume: Position | None = None
         self.stopping = False
 
     @property
@@ -97,15 +107,18 @@ class ChannelRunner:
             return 0
         cursor = Position.from_json(state.cursor)
         lookback = timedelta(seconds=self.schedule.lookback_seconds)
-        position = None if cursor is None else Position(cursor.updated_at - lookback, "")
+        # A tick that stopped at the page cap goes on where it stopped; only a drained feed is read again from
+        # the look-back window (else a window holding more than one tick's pages would be read forever).
+        position = self._resume or (None if cursor is None else Position(cursor.updated_at - lookback, ""))
+        self._resume = None
         signpost: Position | None = None
         handed = pages = 0
         try:
             while True:
-                page = await self.connector.poll(position, self.connector.settings.page_size)
+                page = await self.connector.poll(position, self.connector.page_size)
                 if signpost is None:
                     signpost = Position(page.server_time or utcnow())
-                subs = [Submission(self.channel.id, p.item, utcnow()) for p in page.items]
+                subs = [Submission(self.channel.id, usable(p.item), utcnow()) for p in page.items]
                 prepared = await self.pipeline.prepare_stepwise(subs)
                 if page.items:
                     newest = max(p.position for p in page.items)
@@ -118,7 +131,10 @@ class ChannelRunner:
                         raise LeaseLost(self.channel.id)
                 handed += len(page.items)
                 pages += 1
-                if page.next is None or pages >= self.schedule.max_pages_per_tick:
+                if page.next is None:
+                    break
+                if pages >= self.schedule.max_pages_per_tick:
+                    self._resume = page.next
                     break
                 position = page.next
         except LeaseLost:

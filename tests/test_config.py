@@ -72,9 +72,7 @@ def test_a_connectors_own_settings_are_validated(tmp_path):
     text = base(tmp_path).replace(
         'secret = "${HUIJU_TEST_API_SECRET}"\n\n[[channels]]', 'secret = "short"\n\n[[channels]]'
     )
-    assert "channels[0].settings.secret: String should have at least 16 characters" in error_for(
-        tmp_path, text
-    )
+    assert "channels[0].settings.secret: String should have at least 16 characters" in error_for(tmp_path, text)
 
 
 def test_two_channels_with_one_id_are_refused(tmp_path):
@@ -134,3 +132,10 @@ def test_the_config_path_can_come_from_the_environment(tmp_path, secrets_set, mo
     monkeypatch.setenv("HUIJU_CONFIG", str(path))
     assert gateway.main(["check-config"]) == 0
     assert str(path) in capsys.readouterr().out
+
+
+def test_a_schedule_on_a_channel_that_does_not_poll_is_refused(tmp_path):
+    text = base(tmp_path).replace(
+        'mode = "hotline_flow"\n', 'mode = "hotline_flow"\n[channels.schedule]\ninterval_seconds = 5\n'
+    )
+    assert "channels[0].schedule: kind api does not poll" in error_for(tmp_path, text)

@@ -185,3 +185,24 @@ async def test_health_is_logged_when_it_changes_not_on_every_failed_tick(harness
     messages = [r.getMessage() for r in caplog.records if r.name == "core.runner"]
     assert sum("failing" in m for m in messages) == 1
     assert sum("recovered after 3 failed polls" in m for m in messages) == 1
+
+
+async def test_a_tick_that_stops_at_the_page_cap_goes_on_where_it_stopped(harness):
+    harness.sim.generate(30, age_seconds=10)  # one look-back window holding more than a tick's pages
+    runner = harness.runner()
+    runner.schedule = runner.schedule.model_copy(update={"max_pages_per_tick": 2})
+    await runner.tick()
+    assert await count(harness, Appeal) == 20
+    await runner.tick()
+    assert await count(harness, Appeal) == 30
+
+
+async def test_an_item_whose_id_cannot_be_stored_is_quarantined_and_the_page_goes_on(harness):
+    ids = harness.sim.generate(3)
+    long_id = "9" * 200
+    order = harness.sim.order(ids[0])
+    harness.sim.add_raw({**harness.sim.dialect.render_item(order), harness.sim.dialect.id_field: long_id})
+    harness.sim.generate(2)
+    await harness.runner().tick()
+    assert await count(harness, Appeal) == 5
+    assert await count(harness, RawItem, RawItem.status == "quarantined") == 1

@@ -1,0 +1,1 @@
+"""The small simulator behind docs/connectors.md's worked example."""
