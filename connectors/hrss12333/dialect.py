@@ -14,10 +14,8 @@ from typing import Any
 from connectors.base import OutboundEvent, Position, Receipt
 from connectors.hrss12333 import codes
 from connectors.hrss12333.mapping import map_work_order, work_order_id
-from connectors.national.dialect import Dialect, FeedPage, Request
+from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
 from core.errors import ChannelError, PermanentError, error_for_status
-from normalizer.dates import parse_datetime
-from normalizer.fields import FieldError
 from normalizer.record import AppealDraft
 
 POLL_PATH = "/api/gd/query"  # 工单查询
@@ -32,11 +30,6 @@ _MESSAGE_MAX = 200
 def to_ms(moment: datetime) -> int:
     """Unix milliseconds of an aware datetime, rounded down (so "at or after" never skips an item)."""
     return (moment - _EPOCH) // _MS
-
-
-def json_body(obj: dict[str, Any]) -> bytes:
-    """The compact UTF-8 JSON the platform expects (Chinese text unescaped)."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def error_for_code(fhm: Any, fhxx: Any, http_status: int) -> ChannelError:
@@ -76,16 +69,6 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-def _moment(value: Any, field: str) -> datetime | None:
-    """A platform time (Unix ms) as an aware datetime, or None when unreadable."""
-    if value is None:
-        return None
-    try:
-        return parse_datetime(value, field=field)
-    except FieldError:
-        return None
-
-
 class Hrss12333Dialect(Dialect):
     """The 12333 platform's paths, field names, codes and envelopes."""
 
@@ -111,7 +94,7 @@ class Hrss12333Dialect(Dialect):
             raise PermanentError(f"work-order query: jg.sfyxy must be \"1\" or \"0\", got {jg.get('sfyxy')!r:.40}")
         # A work order that is not an object stays in the page: it is quarantined by `map` with the reason,
         # instead of vanishing or blocking the feed.
-        return FeedPage(items=items, has_more=has_more, server_time=_moment(jg.get("fwqsj"), "jg.fwqsj"))
+        return FeedPage(items=items, has_more=has_more, server_time=readable_time(jg.get("fwqsj"), "jg.fwqsj"))
 
     def item_id(self, item: dict[str, Any]) -> str | None:
         """gdbh (工单编号)."""
@@ -121,11 +104,7 @@ class Hrss12333Dialect(Dialect):
         """(gxsj, gdbh): the update time in Unix ms and the work-order number."""
         if not isinstance(item, dict):
             return None
-        source_id = work_order_id(item)
-        updated_at = _moment(item.get("gxsj"), "gxsj")
-        if source_id is None or updated_at is None:
-            return None
-        return Position(updated_at, source_id)
+        return feed_position(work_order_id(item), item.get("gxsj"), "gxsj")
 
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One work order as a draft (see mapping.py)."""

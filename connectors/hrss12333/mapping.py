@@ -12,6 +12,7 @@ from typing import Any
 
 from connectors.base import MappingError
 from connectors.hrss12333 import codes
+from connectors.national.mapping import DraftBuilder
 from normalizer.fields import FieldError, check_credit_code
 from normalizer.record import AppealDraft
 
@@ -60,33 +61,15 @@ def work_order_id(item: dict[str, Any]) -> str | None:
     return text if text and len(text) <= SOURCE_ID_MAX else None
 
 
-class _Mapper:
+class _Mapper(DraftBuilder):
     """One mapping: the draft's fields, their sources and the warnings so far."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self.item = item
-        self.fields: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        self.extra: dict[str, Any] = {}
-        self.extra_paths: dict[str, None] = {}
-        self.warnings: list[str] = []
-
-    def put(self, field: str, value: Any, path: str) -> None:
-        """Set a draft field from a payload path (absent and null values are skipped)."""
-        if value is not None:
-            self.fields[field] = value
-            self.sources[field] = f"payload.{path}"
-
-    def put_extra(self, name: str, value: Any, path: str) -> None:
-        """Set a key of `extra` from a payload path."""
-        self.extra[name] = value
-        self.extra_paths[f"payload.{path}"] = None
-
-    def warn_unknown(self, obj: dict[str, Any], known: frozenset[str] | set[str], prefix: str) -> None:
-        """One warning per key the specification does not have."""
-        self.warnings += [f"{prefix}{k}: unknown field ignored" for k in sorted(set(obj) - set(known))]
+    def type_name(self, value: Any) -> str:
+        """A type as 12333 warnings name it ("text", "list", ...)."""
+        return _kind(value)
 
     def source_id(self) -> None:
+        """gdbh: the work-order number; a work order without a usable one is refused."""
         value = self.item.get("gdbh")
         source_id = work_order_id(self.item)
         if source_id is None:
@@ -97,14 +80,15 @@ class _Mapper:
             raise MappingError(f"gdbh (工单编号): must be text, got {_kind(value)}")
         self.put("source_id", source_id, "gdbh")
 
-    def text(self) -> None:
+    def title_and_content(self) -> None:
+        """bt and nr: text; an unusable nr refuses the work order, an unusable bt only when nr is empty."""
         content, title = self.item.get("nr"), self.item.get("bt")
         if content is not None and not isinstance(content, str):
             raise MappingError(f"nr (诉求内容): must be text, got {_kind(content)}")
         if title is not None and not isinstance(title, str):
             if not content or not content.strip():
                 raise MappingError(f"bt (标题): must be text, got {_kind(title)}, and nr is empty")
-            self.warnings.append(f"bt: expected text, got {_kind(title)}; dropped (title taken from nr)")
+            self.warn("bt", f"expected text, got {_kind(title)}; dropped (title taken from nr)")
             title = None
         self.put("title", title, "bt")
         self.put("content", content, "nr")
@@ -121,47 +105,42 @@ class _Mapper:
         if isinstance(value, int) and not isinstance(value, bool):
             for code in known:
                 if code.isdigit() and int(code) == value:
-                    self.warnings.append(f"{key}: number {value} read as code {code!r}")
+                    self.warn(key, f"number {value} read as code {code!r}")
                     return code
-        self.warnings.append(f"{key}: expected a code, got {_kind(value)}; ignored")
+        self.warn(key, f"expected a code, got {_kind(value)}; ignored")
         return None
 
     def appeal_type(self) -> None:
+        """sqlx: the appeal type code."""
         code = self.code("sqlx", codes.APPEAL_TYPES)
         if code is None:
             return
-        if code in codes.APPEAL_TYPES:
-            self.put("type", codes.APPEAL_TYPES[code], "sqlx")
-        else:
-            self.warnings.append(f"sqlx: unknown appeal type code {code[:20]!r}; type left empty")
+        unknown = f"unknown appeal type code {code[:20]!r}; type left empty"
+        self.put("type", self.lookup(codes.APPEAL_TYPES, code, "sqlx", unknown), "sqlx")
 
     def category(self) -> None:
-        value = self.item.get("ywlb")
+        """ywlb: the business category as sent, and the 12345 category it stands for."""
+        value = self.text(self.item.get("ywlb"), "ywlb")
         if value is None:
-            return
-        if not isinstance(value, str):
-            self.warnings.append(f"ywlb: expected text, got {_kind(value)}; dropped")
             return
         self.put("channel_category", value, "ywlb")
         label = value.strip()
         if not label:
             return
-        if label not in codes.BUSINESS_CATEGORIES:
-            self.warnings.append(f"ywlb: unknown business category {label[:20]!r}; {codes.DEFAULT_CATEGORY} used")
-        self.put("category", codes.BUSINESS_CATEGORIES.get(label, codes.DEFAULT_CATEGORY), "ywlb")
+        unknown = f"unknown business category {label[:20]!r}; {codes.DEFAULT_CATEGORY} used"
+        category = self.lookup(codes.BUSINESS_CATEGORIES, label, "ywlb", unknown)
+        self.put("category", category or codes.DEFAULT_CATEGORY, "ywlb")
 
     def applicant(self) -> None:
+        """sqrlx and sqr: the person or unit appealing; a unit makes it an enterprise appeal."""
         kind = self.code("sqrlx", (codes.APPLICANT_PERSON, codes.APPLICANT_UNIT))
-        sqr = self.item.get("sqr")
-        if sqr is not None and not isinstance(sqr, dict):
-            self.warnings.append(f"sqr: expected an object, got {_kind(sqr)}; ignored")
-            sqr = None
+        sqr = self.sub_object("sqr")
         unit_keys = [k for k in ("dwmc", "tyshxydm") if sqr is not None and sqr.get(k) is not None]
         if kind is None and unit_keys:
-            self.warnings.append(f"sqrlx: missing; the applicant is taken as a unit (sqr.{unit_keys[0]} given)")
+            self.warn("sqrlx", f"missing; the applicant is taken as a unit (sqr.{unit_keys[0]} given)")
             kind = codes.APPLICANT_UNIT
         elif kind is not None and kind not in (codes.APPLICANT_PERSON, codes.APPLICANT_UNIT):
-            self.warnings.append(f"sqrlx: unknown applicant type {kind[:20]!r}; taken as a person")
+            self.warn("sqrlx", f"unknown applicant type {kind[:20]!r}; taken as a person")
         unit = kind == codes.APPLICANT_UNIT
         if unit:
             # A unit (an employer asking about its own obligations) makes this an enterprise appeal.
@@ -170,96 +149,95 @@ class _Mapper:
             if sqr is None or key not in sqr:
                 continue
             if key in ("dwmc", "tyshxydm") and not unit:
-                self.warnings.append(f"sqr.{key}: given for a person; ignored")
+                self.warn(f"sqr.{key}", "given for a person; ignored")
                 continue
             self.put(field, sqr[key], f"sqr.{key}")
         if sqr is not None:
-            self.warn_unknown(sqr, set(APPLICANT), "sqr.")
+            self.warn_unknown(sqr, APPLICANT, "sqr.")
 
     def confidentiality(self) -> None:
+        """bmbz: the confidentiality flag."""
         # "1"/"0"; normalize() reads it and keeps every 举报 confidential whatever it says.
         self.put("confidential", self.item.get("bmbz"), "bmbz")
 
     def location(self) -> None:
+        """xzqhdm and sfdz: where the matter is."""
         self.put("division_code", self.item.get("xzqhdm"), "xzqhdm")
         self.put("address", self.item.get("sfdz"), "sfdz")
 
     def employer(self) -> None:
-        dw = self.item.get("dw")
+        """dw: the employer the appeal is about, kept in extra (not the appeal's enterprise)."""
+        dw = self.sub_object("dw")
         if dw is None:
-            return
-        if not isinstance(dw, dict):
-            self.warnings.append(f"dw: expected an object, got {_kind(dw)}; ignored")
             return
         employer: dict[str, str] = {}
         for key, name in EMPLOYER.items():
-            value = dw.get(key)
-            if value is None:
-                continue
-            if not isinstance(value, str):
-                self.warnings.append(f"dw.{key}: expected text, got {_kind(value)}; dropped")
-                continue
-            employer[name] = value
+            value = self.text(dw.get(key), f"dw.{key}")
+            if value is not None:
+                employer[name] = value
         code = employer.get("credit_code")
         if code and code.strip():
             try:
                 employer["credit_code"] = check_credit_code(code, field="dw.tyshxydm")
             except FieldError as e:
-                self.warnings.append(f"{e.field}: {e.reason}; kept as given")
-        self.warn_unknown(dw, set(EMPLOYER), "dw.")
+                self.warn(e.field, f"{e.reason}; kept as given")
+        self.warn_unknown(dw, EMPLOYER, "dw.")
         if employer:
-            self.put_extra("employer", employer, "dw")
+            self.keep("employer", employer, "dw")
 
     def number(self, key: str, name: str, *, integer: bool) -> None:
+        """A number ≥ 0 kept in extra (a whole one when integer); anything else is dropped with a warning."""
         value = self.item.get(key)
         if value is None:
             return
         usable = _plain_number(value) and value >= 0 and (not integer or float(value).is_integer())
         if not usable:
             what = "a whole number" if integer else "a number"
-            self.warnings.append(f"{key}: expected {what} ≥ 0, got {_kind(value)}; dropped")
+            self.warn(key, f"expected {what} ≥ 0, got {_kind(value)}; dropped")
             return
-        self.put_extra(name, int(value) if integer else value, key)
+        self.keep(name, int(value) if integer else value, key)
 
     def attachments(self) -> None:
+        """fjlb: the attached files; one without a link is dropped with a warning."""
         files = self.item.get("fjlb")
         if files is None:
             return
         if not isinstance(files, list):
-            self.warnings.append(f"fjlb: expected a list, got {_kind(files)}; ignored")
+            self.warn("fjlb", f"expected a list, got {_kind(files)}; ignored")
             return
         kept: list[dict[str, Any]] = []
         for i, entry in enumerate(files):
             url = entry.get("wjlj") if isinstance(entry, dict) else None
             if not isinstance(url, str) or not url.strip():
-                self.warnings.append(f"fjlb[{i}]: no file link (wjlj); dropped")
+                self.warn(f"fjlb[{i}]", "no file link (wjlj); dropped")
                 continue
             kept.append({name: entry[key] for key, name in ATTACHMENT.items() if entry.get(key) is not None})
             self.warn_unknown(entry, ATTACHMENT_KEYS, f"fjlb[{i}].")
         if kept:
-            self.fields["attachments"] = kept
-            self.sources["attachments"] = "payload.fjlb"
+            self.put("attachments", kept, "fjlb")
 
     def platform_fields(self) -> None:
+        """zt, cjsj and gxsj: the platform's own status and times, kept in extra."""
         status = self.code("zt", codes.STATUS_NAMES)
         if status is not None:
-            if status in codes.STATUS_NAMES:
-                self.put_extra("status", codes.STATUS_NAMES[status], "zt")
-            else:
-                self.warnings.append(f"zt: unknown status code {status[:20]!r}; kept as given")
-            self.put_extra("status_code", status, "zt")
+            unknown = f"unknown status code {status[:20]!r}; kept as given"
+            name = self.lookup(codes.STATUS_NAMES, status, "zt", unknown)
+            if name is not None:
+                self.keep("status", name, "zt")
+            self.keep("status_code", status, "zt")
         for key, name in (("cjsj", "created_at"), ("gxsj", "updated_at")):
             value = self.item.get(key)
             if isinstance(value, str) or _plain_number(value):
-                self.put_extra(name, value, key)  # the platform's own times, verbatim (Unix ms)
+                self.keep(name, value, key)  # the platform's own times, verbatim (Unix ms)
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                self.warnings.append(f"{key}: not a usable Unix time in milliseconds; dropped")
+                self.warn(key, "not a usable Unix time in milliseconds; dropped")
             elif value is not None:
-                self.warnings.append(f"{key}: expected Unix milliseconds, got {_kind(value)}; dropped")
+                self.warn(key, f"expected Unix milliseconds, got {_kind(value)}; dropped")
 
     def draft(self) -> AppealDraft:
+        """All fields, in the order of the documentation."""
         self.source_id()
-        self.text()
+        self.title_and_content()
         self.appeal_type()
         self.category()
         self.applicant()
@@ -271,10 +249,8 @@ class _Mapper:
         self.number("sjrs", "people_involved", integer=True)
         self.attachments()
         self.platform_fields()
-        self.warn_unknown(self.item, TOP_LEVEL, "")
-        if self.extra_paths:
-            self.sources["extra"] = ",".join(self.extra_paths)
-        return AppealDraft(**self.fields, extra=self.extra, sources=self.sources, warnings=self.warnings)
+        self.warn_unknown(self.item, TOP_LEVEL)
+        return self.finish()
 
 
 def map_work_order(item: Any) -> AppealDraft:

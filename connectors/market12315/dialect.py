@@ -10,10 +10,8 @@ from zoneinfo import ZoneInfo
 
 from connectors.base import OutboundEvent, Position, Receipt
 from connectors.market12315.mapping import EVENT_STATUS_CODES, map_work_order, order_no
-from connectors.national.dialect import Dialect, FeedPage, Request
+from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
 from core.errors import ChannelError, PermanentError, error_for_status
-from normalizer.dates import parse_datetime
-from normalizer.fields import FieldError
 from normalizer.record import AppealDraft
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -59,6 +57,7 @@ class Market12315Dialect(Dialect):
     """The 12315 open interface (开放接口), client side."""
 
     def poll_request(self, position: Position | None, limit: int) -> Request:
+        """GET /open/v1/workorders?updateTimeStart=<Beijing time>&lastId=<orderNo>&pageSize=<1 to 500>."""
         query = {"pageSize": str(max(1, min(limit, PAGE_SIZE_MAX)))}
         if position is not None:
             # Whole seconds, cut down: a cursor a fraction early only repeats items, never skips one.
@@ -67,6 +66,7 @@ class Market12315Dialect(Dialect):
         return Request("GET", WORKORDERS, query)
 
     def parse_page(self, status: int, body: bytes) -> FeedPage:
+        """`{"code": 0, "data": {"list", "hasMore", "serverTime"}}`; a nonzero code raises."""
         data = _envelope(body).get("data")
         if not isinstance(data, dict):
             raise PermanentError("12315 page: data is not an object")
@@ -80,24 +80,22 @@ class Market12315Dialect(Dialect):
             has_more = bool(has_more)
         if not isinstance(has_more, bool):
             raise PermanentError("12315 page: data.hasMore is not true or false")
-        return FeedPage(items, has_more, _server_time(data.get("serverTime")))
+        return FeedPage(items, has_more, readable_time(data.get("serverTime"), "serverTime"))
 
     def item_id(self, item: dict[str, Any]) -> str | None:
+        """orderNo (工单编号)."""
         return order_no(item)
 
     def item_position(self, item: dict[str, Any]) -> Position | None:
-        source_id = order_no(item)
-        if source_id is None:
-            return None
-        try:
-            return Position(parse_datetime(item.get("updateTime"), field="updateTime"), source_id)
-        except FieldError:
-            return None
+        """(updateTime, orderNo); None when either is unreadable."""
+        return feed_position(order_no(item), item.get("updateTime"), "updateTime")
 
     def map(self, item: dict[str, Any]) -> AppealDraft:
+        """One work order as a draft (connectors/market12315/mapping.py)."""
         return map_work_order(item)
 
     def deliver_request(self, event: OutboundEvent) -> Request:
+        """POST /open/v1/workorders/{orderNo}/feedback {eventId, eventType, status, content, org, time}."""
         code = EVENT_STATUS_CODES.get(event.status)
         if code is None:
             raise PermanentError(f"status {event.status!r} has no 12315 status code")
@@ -111,10 +109,10 @@ class Market12315Dialect(Dialect):
             "org": event.unit or "",
             "time": fmt(event.at),
         }
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return Request("POST", f"{WORKORDERS}/{quote(event.source_id, safe='')}/feedback", {}, payload)
+        return Request("POST", f"{WORKORDERS}/{quote(event.source_id, safe='')}/feedback", {}, json_body(body))
 
     def parse_receipt(self, status: int, body: bytes) -> Receipt:
+        """data.receiptNo and data.duplicate; a nonzero code raises."""
         data = _envelope(body).get("data")
         if not isinstance(data, dict):
             return Receipt(reference=None)
@@ -126,17 +124,9 @@ class Market12315Dialect(Dialect):
         )
 
     def check_request(self) -> Request:
+        """GET /open/v1/ping, signed like every request."""
         return Request("GET", "/open/v1/ping", {})
 
     def parse_check(self, status: int, body: bytes) -> None:
+        """The ping answers in the usual envelope; a nonzero code raises."""
         _envelope(body)
-
-
-def _server_time(value: Any) -> datetime | None:
-    """The platform's clock, when readable."""
-    if value is None:
-        return None
-    try:
-        return parse_datetime(value, field="serverTime")
-    except FieldError:
-        return None

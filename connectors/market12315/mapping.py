@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.base import MappingError
+from connectors.national.mapping import DraftBuilder, json_type
 from normalizer.fields import FieldError, check_credit_code, check_division_code
 from normalizer.record import AppealDraft
 
@@ -71,7 +72,7 @@ def _order_no(value: Any) -> tuple[str | None, str]:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, "missing"
     if not isinstance(value, str):
-        return None, f"unusable {_json_type(value)}"
+        return None, f"unusable {json_type(value)}"
     text = value.strip()
     if len(text) > ORDER_NO_MAX:
         return None, f"longer than {ORDER_NO_MAX} characters"
@@ -80,55 +81,22 @@ def _order_no(value: Any) -> tuple[str | None, str]:
     return text, ""
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
-
-
 def _short(value: str) -> str:
     return repr(value[:20] + ("…" if len(value) > 20 else ""))
 
 
-class _Mapper:
+class _Mapper(DraftBuilder):
     """One mapping: the draft's fields, where they came from, and what was doubtful."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self.item = item
-        self.fields: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        self.extra: dict[str, Any] = {}
-        self.warnings: list[str] = []
-
-    def put(self, target: str, value: Any, path: str) -> None:
-        if value is not None:
-            self.fields[target] = value
-            self.sources[target] = f"payload.{path}"
-
-    def unknown(self, prefix: str, node: dict[str, Any], known: Any) -> None:
-        """A warning for each key the protocol does not have (the raw item keeps it)."""
-        self.warnings += [f"{prefix}{k[:40]}: unknown field ignored" for k in sorted(set(node) - set(known))]
+    def key_text(self, key: str) -> str:
+        """A key as 12315 warnings show it: its first 40 characters."""
+        return key[:40]
 
     def scalar_text(self, value: Any, path: str) -> str | None:
         """Text for extra: text as is, a number as its digits, anything else dropped with a warning."""
-        if value is None or isinstance(value, str):
-            return value
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e15:
             return str(value)
-        self.warnings.append(f"{path}: expected text, got {_json_type(value)}; dropped")
-        return None
-
-    def object(self, key: str) -> dict[str, Any] | None:
-        """A nested object; something else there is dropped with a warning (the appeal is still usable)."""
-        value = self.item.get(key)
-        if value is None or isinstance(value, dict):
-            return value
-        self.warnings.append(f"{key}: expected an object, got {_json_type(value)}; ignored")
-        return None
+        return self.text(value, path)
 
     def main_text(self, key: str) -> None:
         """Title or content: text, or a number taken as text; any other type makes the item unusable."""
@@ -137,34 +105,26 @@ class _Mapper:
             self.put(key, value, key)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             self.put(key, str(value), key)
-            self.warnings.append(f"{key}: a number, taken as text")
+            self.warn(key, "a number, taken as text")
         else:
-            raise MappingError(f"{key}: must be text, got {_json_type(value)}")
+            raise MappingError(f"{key}: must be text, got {json_type(value)}")
 
     def order_type(self) -> None:
+        """orderType: the appeal type, and the platform's code and label in extra."""
         value = self.item.get("orderType")
         if value is None or value == "":
             return
         code = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else None
-        kind = ORDER_TYPES.get(code or "")
+        shown = _short(code) if code is not None else json_type(value)
+        kind = self.lookup(ORDER_TYPES, code or "", "orderType", f"unknown code {shown}; type left empty")
         if kind is None:
-            shown = _short(code) if code is not None else _json_type(value)
-            self.warnings.append(f"orderType: unknown code {shown}; type left empty")
             return
         self.put("type", kind, "orderType")
         self.extra["order_type"] = {"code": code, "label": ORDER_TYPE_LABELS[code]}
 
-    def consumer(self) -> None:
-        consumer = self.object("consumer")
-        if consumer is None:
-            return
-        for key, target in CONSUMER_FIELDS.items():
-            self.put(target, consumer.get(key), f"consumer.{key}")
-        self.unknown("consumer.", consumer, CONSUMER_FIELDS)
-
     def merchant(self) -> None:
         """The business complained about, in extra; a bad credit or region code is dropped with a warning."""
-        merchant = self.object("merchant")
+        merchant = self.sub_object("merchant")
         if merchant is None:
             return
         kept: dict[str, Any] = {}
@@ -177,7 +137,7 @@ class _Mapper:
                 try:
                     value = check(value, field=f"merchant.{key}")
                 except FieldError as e:
-                    self.warnings.append(f"{e.field}: {e.reason}; dropped")
+                    self.warn(e.field, f"{e.reason}; dropped")
                     continue
             kept[name] = value.strip()
         if kept:
@@ -185,7 +145,7 @@ class _Mapper:
         # Where a consumer's matter happened is, in practice, the business's premises.
         if "address" in kept:
             self.put("address", kept["address"], "merchant.address")
-        self.unknown("merchant.", merchant, MERCHANT_FIELDS)
+        self.warn_unknown(merchant, MERCHANT_FIELDS, "merchant.")
 
     def categories(self) -> None:
         """goodsCategory or serviceCategory: the platform's text, and the mapped category where one fits."""
@@ -217,19 +177,19 @@ class _Mapper:
                 number = Decimal(-1)
             if number.is_finite() and 0 <= number < 10**12:
                 self.extra["amount_yuan"] = f"{number:.2f}"
-                self.warnings.append("amount: a number instead of text; taken as yuan")
+                self.warn("amount", "a number instead of text; taken as yuan")
                 return
-        shown = _short(value) if isinstance(value, str) else _json_type(value)
-        self.warnings.append(f"amount: not an amount of yuan {shown}; dropped")
+        shown = _short(value) if isinstance(value, str) else json_type(value)
+        self.warn("amount", f"not an amount of yuan {shown}; dropped")
 
     def status(self) -> None:
+        """The platform's status of the work order, with its label, in extra."""
         value = self.scalar_text(self.item.get("status"), "status")
         if value is None or not value.strip():
             return
         code = value.strip()
-        self.extra["platform_status"] = {"code": code, "label": STATUS_LABELS.get(code)}
-        if code not in STATUS_LABELS:
-            self.warnings.append(f"status: unknown code {_short(code)}")
+        label = self.lookup(STATUS_LABELS, code, "status", f"unknown code {_short(code)}")
+        self.extra["platform_status"] = {"code": code, "label": label}
 
     def times(self) -> None:
         """occurTime is when it happened; the platform's own create and update times go to extra, as sent."""
@@ -240,6 +200,7 @@ class _Mapper:
                 self.extra[extra_key] = value
 
     def draft(self) -> AppealDraft:
+        """All fields, in the order of the documentation."""
         source_id, problem = _order_no(self.item.get("orderNo"))
         if source_id is None:
             raise MappingError(f"orderNo: {problem}")
@@ -247,19 +208,19 @@ class _Mapper:
         self.order_type()
         self.main_text("title")
         self.main_text("content")
-        self.consumer()
+        self.nested("consumer", CONSUMER_FIELDS)
         self.merchant()
         self.categories()
         self.amount()
         self.times()
         self.put("division_code", self.item.get("regionCode"), "regionCode")
         self.status()
-        self.unknown("", self.item, KNOWN_FIELDS)
-        return AppealDraft(**self.fields, extra=self.extra, sources=self.sources, warnings=self.warnings)
+        self.warn_unknown(self.item, KNOWN_FIELDS)
+        return self.finish()
 
 
 def map_work_order(item: dict[str, Any]) -> AppealDraft:
     """One 12315 work order as a draft; MappingError when it has no usable orderNo or unusable text."""
     if not isinstance(item, dict):
-        raise MappingError(f"work order must be a JSON object, got {_json_type(item)}")
+        raise MappingError(f"work order must be a JSON object, got {json_type(item)}")
     return _Mapper(item).draft()

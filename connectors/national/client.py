@@ -33,6 +33,7 @@ from connectors.base import (
     unidentified_source_id,
 )
 from connectors.national.dialect import Dialect, Request
+from connectors.national.mapping import json_type
 from connectors.national.settings import NationalSettings
 from core.http import Response
 from core.signing import sign_request
@@ -122,7 +123,7 @@ class NationalConnector(PollingConnector, DeliveringConnector):
         except (json.JSONDecodeError, RecursionError) as e:
             raise MappingError(f"payload is not valid JSON: {e}") from None
         if not isinstance(item, dict):
-            raise MappingError(f"work order must be a JSON object, got {_json_type(item)}")
+            raise MappingError(f"work order must be a JSON object, got {json_type(item)}")
         return self.dialect.map(item)
 
     async def check(self) -> None:
@@ -179,19 +180,6 @@ class NationalConnector(PollingConnector, DeliveringConnector):
             headers=headers,  # type: ignore[arg-type]  # a Mapping, read once per attempt
             data=request.body or None,
             params=request.query or None,
+            max_bytes=self.settings.max_response_bytes,
+            timeout_s=self.settings.timeout_seconds,
         )
-
-
-def _json_type(value: Any) -> str:
-    """The JSON name of a decoded value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__

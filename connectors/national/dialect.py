@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from connectors.base import OutboundEvent, Position, Receipt
+from normalizer.dates import parse_datetime
+from normalizer.fields import FieldError
 from normalizer.record import AppealDraft
+
+
+def json_body(obj: Any) -> bytes:
+    """A request body as the platforms expect it: compact UTF-8 JSON, Chinese text unescaped."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def readable_time(value: Any, field: str) -> datetime | None:
+    """A platform's time as an aware datetime, or None when it is missing or unreadable."""
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value, field=field)
+    except FieldError:
+        return None
+
+
+def feed_position(source_id: str | None, updated_at: Any, field: str) -> Position | None:
+    """An item's place in the feed, (update time, id); None when either is missing or unreadable."""
+    if source_id is None:
+        return None
+    moment = readable_time(updated_at, field)
+    return None if moment is None else Position(moment, source_id)
 
 
 @dataclass(frozen=True, slots=True)

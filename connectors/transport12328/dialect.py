@@ -8,8 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from connectors.base import OutboundEvent, Position, Receipt
-from connectors.national.dialect import Dialect, FeedPage, Request
-from connectors.transport12328.mapping import json_type, map_ticket, short, ticket_id
+from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
+from connectors.national.mapping import json_type
+from connectors.transport12328.mapping import map_ticket, short, ticket_id
 from connectors.transport12328.protocol import (
     AFTER,
     BEIJING,
@@ -20,8 +21,6 @@ from connectors.transport12328.protocol import (
     TICKETS_PATH,
 )
 from core.errors import AuthError, ChannelError, PermanentError, TransientError
-from normalizer.dates import parse_datetime
-from normalizer.fields import FieldError
 from normalizer.record import AppealDraft
 
 # An error envelope inside a 2xx answer is classified by its code; unknown codes are permanent.
@@ -41,7 +40,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(BEIJING).isoformat()
 
 
-def _json_body(body: bytes, what: str) -> Any:
+def _parse_json(body: bytes, what: str) -> Any:
     """The parsed JSON of a response body; PermanentError when it is not JSON."""
     try:
         return json.loads(body)
@@ -77,7 +76,7 @@ class Transport12328Dialect(Dialect):
 
     def parse_page(self, status: int, body: bytes) -> FeedPage:
         """`{"tickets": [...], "has_more": bool, "server_time": ISO}`; an error envelope raises."""
-        doc = _json_body(body, "poll")
+        doc = _parse_json(body, "poll")
         if not isinstance(doc, dict):
             raise PermanentError(f"12328 poll: expected a JSON object, got {json_type(doc)}")
         _raise_for_error_envelope(doc, status, "poll")
@@ -89,17 +88,8 @@ class Transport12328Dialect(Dialect):
             raise PermanentError(f"12328 poll: has_more must be true or false, got {json_type(has_more)}")
         # A ticket that is not an object stays in the list: the client gives it an unidentified source id
         # and map() quarantines it, instead of the whole page being refused again on every poll.
-        return FeedPage(items=tickets, has_more=has_more, server_time=self._server_time(doc.get("server_time")))
-
-    @staticmethod
-    def _server_time(value: Any) -> datetime | None:
-        """The platform's clock (informational): None when missing or unreadable."""
-        if value is None:
-            return None
-        try:
-            return parse_datetime(value, field="server_time")
-        except FieldError:
-            return None
+        server_time = readable_time(doc.get("server_time"), "server_time")
+        return FeedPage(items=tickets, has_more=has_more, server_time=server_time)
 
     def item_id(self, item: dict[str, Any]) -> str | None:
         """The ticket_id when it is usable text."""
@@ -107,14 +97,7 @@ class Transport12328Dialect(Dialect):
 
     def item_position(self, item: dict[str, Any]) -> Position | None:
         """(updated_at, ticket_id); None when either is unreadable, so the ticket keeps its neighbour's place."""
-        tid = ticket_id(item)
-        if tid is None:
-            return None
-        try:
-            updated_at = parse_datetime(item.get("updated_at"), field="updated_at")
-        except FieldError:
-            return None
-        return Position(updated_at, tid)
+        return feed_position(ticket_id(item), item.get("updated_at"), "updated_at")
 
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One ticket as a draft (connectors/transport12328/mapping.py)."""
@@ -130,12 +113,12 @@ class Transport12328Dialect(Dialect):
             "unit": event.unit,
             "at": iso(event.at),
         }
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return Request("POST", EVENTS_PATH.format(ticket_id=quote(event.source_id, safe="")), {}, body)
+        path = EVENTS_PATH.format(ticket_id=quote(event.source_id, safe=""))
+        return Request("POST", path, {}, json_body(payload))
 
     def parse_receipt(self, status: int, body: bytes) -> Receipt:
         """`{"receipt_id", "event_id", "ticket_id", "duplicate", "received_at"}`; an error envelope raises."""
-        doc = _json_body(body, "event")
+        doc = _parse_json(body, "event")
         if not isinstance(doc, dict):
             raise PermanentError(f"12328 event: expected a JSON object, got {json_type(doc)}")
         _raise_for_error_envelope(doc, status, "event")
@@ -152,7 +135,7 @@ class Transport12328Dialect(Dialect):
 
     def parse_check(self, status: int, body: bytes) -> None:
         """`{"status": "ok", "server_time": ISO}`; an error envelope or any other status raises."""
-        doc = _json_body(body, "health/auth")
+        doc = _parse_json(body, "health/auth")
         if not isinstance(doc, dict):
             raise PermanentError(f"12328 health/auth: expected a JSON object, got {json_type(doc)}")
         _raise_for_error_envelope(doc, status, "health/auth")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.base import MappingError
+from connectors.national.mapping import DraftBuilder, json_type
 from connectors.transport12328.protocol import CATEGORIES, CATEGORY_PREFIX, KINDS
 from normalizer.record import AppealDraft
 
@@ -54,28 +55,9 @@ EXTRA_TEXT = {
 COORDINATE_SYSTEM = "GCJ-02"
 
 
-def json_type(value: Any) -> str:
-    """The JSON name of a value's type, for messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def short(value: Any) -> str:
     """A short, printable rendering of a doubtful text value for a message."""
-    text = value if isinstance(value, str) else str(value)
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+    return repr(_key_text(value))
 
 
 def ticket_id_problem(value: Any) -> str | None:
@@ -116,50 +98,28 @@ def map_ticket(item: Any) -> AppealDraft:
     return _Mapper(item).draft()
 
 
-class _Mapper:
+class _Mapper(DraftBuilder):
     """One mapping: the ticket, and the fields, sources, extra and warnings collected so far."""
 
-    def __init__(self, item: dict[str, Any]) -> None:
-        self.item = item
-        self.fields: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        self.extra: dict[str, Any] = {}
-        self.extra_paths: list[str] = []
-        self.warnings: list[str] = []
+    def key_text(self, key: str) -> str:
+        """A key as 12328 warnings show it."""
+        return _key_text(key)
 
     def draft(self) -> AppealDraft:
         """All fields, in the order of the documentation."""
-        self.put("source_id", self.item["ticket_id"], "payload.ticket_id")
+        self.put("source_id", self.item["ticket_id"], "ticket_id")
         self.text_fields()
         self.kind()
         self.category()
         self.caller()
         self.location()
-        if self.item.get("occurred_at") is not None:
-            self.put("occurred_at", self.item["occurred_at"], "payload.occurred_at")
+        self.put("occurred_at", self.item.get("occurred_at"), "occurred_at")
         self.operator()
         for key, name in EXTRA_TEXT.items():
             self.extra_text(key, name)
         self.attachments()
-        for key in sorted(k for k in self.item if k not in TOP_LEVEL):
-            self.warn(_key_text(key), "unknown field ignored")
-        if self.extra_paths:
-            self.sources["extra"] = ",".join(self.extra_paths)
-        return AppealDraft(
-            **self.fields, enterprise=None, extra=self.extra, sources=self.sources, warnings=self.warnings
-        )
-
-    def put(self, field: str, value: Any, path: str) -> None:
-        self.fields[field] = value
-        self.sources[field] = path
-
-    def keep(self, name: str, value: Any, path: str) -> None:
-        self.extra[name] = value
-        if path not in self.extra_paths:
-            self.extra_paths.append(path)
-
-    def warn(self, path: str, reason: str) -> None:
-        self.warnings.append(f"{path}: {reason}")
+        self.warn_unknown(self.item, TOP_LEVEL)
+        return self.finish(enterprise=None)
 
     def text_fields(self) -> None:
         """subject → title, description → content: text or absent, and not both empty."""
@@ -170,7 +130,7 @@ class _Mapper:
                 continue
             if not isinstance(value, str):
                 raise MappingError(f"{key}: must be text, got {json_type(value)}")
-            self.put(field, value, f"payload.{key}")
+            self.put(field, value, key)
             if value.strip():
                 present.append(key)
         if not present:
@@ -183,10 +143,8 @@ class _Mapper:
             self.warn("kind", "missing; type left empty")
         elif not isinstance(value, str):
             self.warn("kind", f"expected text, got {json_type(value)}; type left empty")
-        elif value not in KINDS:
-            self.warn("kind", f"unknown kind {short(value)}; type left empty")
-        else:
-            self.put("type", value, "payload.kind")
+        elif self.lookup(KINDS, value, "kind", f"unknown kind {short(value)}; type left empty") is not None:
+            self.put("type", value, "kind")
 
     def category(self) -> None:
         """category → channel_category verbatim, a mapped label in category, and extra transport_category."""
@@ -194,37 +152,14 @@ class _Mapper:
         if value is None:
             self.warn("category", "missing")
             return
-        if not isinstance(value, str):
-            self.warn("category", f"expected text, got {json_type(value)}; dropped")
-            return
-        self.put("channel_category", value, "payload.category")
-        self.keep("transport_category", value, "payload.category")
-        if value in CATEGORIES:
-            self.put("category", CATEGORY_PREFIX + CATEGORIES[value], "payload.category")
-        else:
-            self.warn("category", f"unknown category {short(value)}; not mapped")
-
-    def sub_object(self, key: str) -> dict[str, Any] | None:
-        """A nested object, or None (with a warning when it is there but not an object)."""
-        value = self.item.get(key)
+        value = self.text(value, "category")
         if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.warn(key, f"expected an object, got {json_type(value)}; ignored")
-            return None
-        return value
-
-    def nested(self, key: str, table: dict[str, str]) -> dict[str, Any] | None:
-        """The fields of a nested object named in table, each with its source; unknown keys are warnings."""
-        sub = self.sub_object(key)
-        if sub is None:
-            return None
-        for name, field in table.items():
-            if sub.get(name) is not None:
-                self.put(field, sub[name], f"payload.{key}.{name}")
-        for name in sorted(k for k in sub if k not in table):
-            self.warn(f"{key}.{_key_text(name)}", "unknown field ignored")
-        return sub
+            return
+        self.put("channel_category", value, "category")
+        self.keep("transport_category", value, "category")
+        label = self.lookup(CATEGORIES, value, "category", f"unknown category {short(value)}; not mapped")
+        if label is not None:
+            self.put("category", CATEGORY_PREFIX + label, "category")
 
     def caller(self) -> None:
         """caller {name, phone} → citizen name and phone."""
@@ -234,7 +169,7 @@ class _Mapper:
         """location {address, adcode, lng, lat} → address, division code, coordinates (GCJ-02, as given)."""
         sub = self.nested("location", LOCATION)
         if sub is not None and (sub.get("lng") is not None or sub.get("lat") is not None):
-            self.keep("coordinate_system", COORDINATE_SYSTEM, "payload.location")
+            self.keep("coordinate_system", COORDINATE_SYSTEM, "location")
 
     def operator(self) -> None:
         """operator {name, credit_code}: the transport business concerned, kept in extra, not as enterprise."""
@@ -243,27 +178,18 @@ class _Mapper:
             return
         kept = {}
         for name in OPERATOR:
-            value = sub.get(name)
-            if value is None:
-                continue
-            if isinstance(value, str):
+            value = self.text(sub.get(name), f"operator.{name}")
+            if value is not None:
                 kept[name] = value
-            else:
-                self.warn(f"operator.{name}", f"expected text, got {json_type(value)}; dropped")
-        for name in sorted(k for k in sub if k not in OPERATOR):
-            self.warn(f"operator.{_key_text(name)}", "unknown field ignored")
+        self.warn_unknown(sub, OPERATOR, "operator.")
         if kept:
-            self.keep("operator", kept, "payload.operator")
+            self.keep("operator", kept, "operator")
 
     def extra_text(self, key: str, name: str) -> None:
         """A top-level text field kept in extra under its stable name."""
-        value = self.item.get(key)
-        if value is None:
-            return
-        if not isinstance(value, str):
-            self.warn(key, f"expected text, got {json_type(value)}; dropped")
-            return
-        self.keep(name, value, f"payload.{key}")
+        value = self.text(self.item.get(key), key)
+        if value is not None:
+            self.keep(name, value, key)
 
     def attachments(self) -> None:
         """attachments [{url, content_type, size_bytes, sha256}] → attachments; a broken one is dropped."""
@@ -284,10 +210,9 @@ class _Mapper:
                 self.warn(f"{path}.url", "missing or not text; attachment dropped")
                 continue
             kept.append({to: entry[name] for name, to in ATTACHMENT.items() if entry.get(name) is not None})
-            for name in sorted(k for k in entry if k not in ATTACHMENT):
-                self.warn(f"{path}.{_key_text(name)}", "unknown field ignored")
+            self.warn_unknown(entry, ATTACHMENT, f"{path}.")
         if kept:
-            self.put("attachments", kept, "payload.attachments")
+            self.put("attachments", kept, "attachments")
 
 
 def _key_text(key: Any) -> str:

@@ -18,9 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from normalizer.fields import credit_check_char, id_check_char
-from simulators.corpus import board_messages
 from simulators.national.dialect import FeedQuery, Party, ReceivedEvent, ServerDialect, WorkOrder
+from simulators.national.generate import (
+    CREDIT_ALPHABET,
+    board_posts,
+    credit_code,
+    mistyped,
+    mobile_number,
+    resident_id,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -323,7 +329,7 @@ class _Generator:
         return full
 
     def mobile(self) -> str:
-        number = self.rng.choice(MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
+        number = mobile_number(self.rng, MOBILE_PREFIXES)
         if self.rng.random() < 0.03:
             return number[:-1]  # a digit lost when the call was taken: not a valid number
         return number
@@ -333,20 +339,19 @@ class _Generator:
         born = self.local.date().replace(year=self.local.year - age, month=1, day=1) + timedelta(
             days=self.rng.randrange(365)
         )
-        first17 = f"{self.rng.choice(BIRTHPLACES)}{born:%Y%m%d}{self.rng.randrange(1000):03d}"
-        check = id_check_char(first17)
+        number = resident_id(self.rng, self.rng.choice(BIRTHPLACES), born)
         if self.rng.random() < 0.02:
-            check = "0" if check != "0" else "1"  # mistyped: a bad check digit
-        return first17 + check
+            number = mistyped(number)  # a bad check digit
+        return number
 
-    def credit_code(self) -> str:
-        alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-        first17 = "91" + self.region.code + "MA3" + "".join(self.rng.choice(alphabet) for _ in range(6))
-        return first17 + credit_check_char(first17)
+    def uscc(self) -> str:
+        """A unified social credit code (统一社会信用代码) of a company registered in the region."""
+        serial = "".join(self.rng.choice(CREDIT_ALPHABET) for _ in range(6))
+        return credit_code("91" + self.region.code + "MA3" + serial)
 
     def employer(self, name: str) -> Party:
         address = f"江西省{self.region.city}{self.region.county}{self.rng.choice(self.region.towns)}"
-        return Party(name=name, credit_code=self.credit_code() if self.rng.random() < 0.85 else None,
+        return Party(name=name, credit_code=self.uscc() if self.rng.random() < 0.85 else None,
                      address=address if self.rng.random() < 0.7 else None)
 
     # -- dates -------------------------------------------------------------------------------------------
@@ -573,8 +578,7 @@ class _Generator:
 
     def board_message(self) -> _Text:
         """A real message-board post about social security, as a caller would say it."""
-        posts = [p for p in board_messages() if p.get("category") == "劳动和社会保障"]
-        post = self.rng.choice(posts)
+        post = self.rng.choice(board_posts("劳动和社会保障"))
         content = re.sub(r"[\t\r ]*\n[\t\r\n ]*", "\n", post["content"]).strip()
         asks = any(w in post["title"] + content[:60] for w in ("咨询", "？", "?", "怎么", "吗", "请问"))
         return _Text("社会保险", "consultation" if asks else "complaint", post["title"].strip(), content, (1, 30))
@@ -596,7 +600,7 @@ class _Generator:
         details = dict(text.details or {})
         full = self.name()
         if template == "unit_registration":
-            citizen = Party(name=self.caller_name(full), phone=self.mobile(), credit_code=self.credit_code())
+            citizen = Party(name=self.caller_name(full), phone=self.mobile(), credit_code=self.uscc())
             details["applicant_unit_name"] = r.choice(FACTORIES)
         else:
             # Complaints and requests for help come with an ID number more often than questions do.

@@ -21,8 +21,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from normalizer.fields import credit_check_char, id_check_char
 from simulators.national.dialect import FeedQuery, Party, ReceivedEvent, ServerDialect, WorkOrder
+from simulators.national.generate import (
+    ID_CHECK_CHARACTERS,
+    credit_code,
+    landline_number,
+    mistyped,
+    mobile_number,
+    resident_id,
+)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -152,6 +159,7 @@ class Market12315ServerDialect(ServerDialect):
         return item
 
     def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
+        """`{"code": 0, "msg": "success", "data": {"list", "hasMore", "serverTime"}}`."""
         return {
             "code": 0,
             "msg": "success",
@@ -159,6 +167,7 @@ class Market12315ServerDialect(ServerDialect):
         }
 
     def render_check(self, server_time: datetime) -> dict[str, Any]:
+        """`{"code": 0, "msg": "success", "data": {"serverTime"}}`."""
         return {"code": 0, "msg": "success", "data": {"serverTime": fmt(server_time)}}
 
     def render_error(self, status: int, message: str) -> dict[str, Any]:
@@ -252,7 +261,6 @@ MOBILE_PREFIXES = (
     "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
     "157", "158", "159", "166", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199",
 )
-AREA_CODES = {"赣州市": ("0797", 7), "南昌市": ("0791", 8), "北京市": ("010", 8), "西安市": ("029", 8)}  # digits
 BRANDS = ("悦动", "金源", "美佳", "恒通", "鑫达", "华联", "佳和", "宏泰", "优品", "新世纪", "百汇", "康达")
 FOODS = (
     ("纯牛奶", "食品"), ("面包", "食品"), ("酸奶", "食品"), ("速冻水饺", "食品"), ("袋装卤味", "食品"),
@@ -296,34 +304,31 @@ class _Generator:
 
     def mobile(self) -> str | None:
         roll = self.r.random()
-        number = self.r.choice(MOBILE_PREFIXES) + f"{self.r.randrange(10**8):08d}"
+        number = mobile_number(self.r, MOBILE_PREFIXES)
         if roll < 0.90:
             return number
         if roll < 0.95:
-            area, digits = AREA_CODES[self.region.city]
-            return f"{area}-8{self.r.randrange(10 ** (digits - 1)):0{digits - 1}d}"  # a landline
+            return landline_number(self.r, self.region.city)
         if roll < 0.98:
             return number[:10]  # a digit short, as misheard on the phone
         return None
 
     def id_card(self) -> str:
         born = datetime(1955, 1, 1) + timedelta(days=self.r.randrange(365 * 50))
-        first17 = f"{self.r.choice(REGIONS).code}{born:%Y%m%d}{self.r.randrange(1000):03d}"
-        check = id_check_char(first17)
+        number = resident_id(self.r, self.r.choice(REGIONS).code, born)
         if self.r.random() < 0.03:
-            check = "0123456789X"[("0123456789X".index(check) + 1) % 11]  # a typo in the check digit
-        return first17 + check
+            number = mistyped(number, ID_CHECK_CHARACTERS)  # a typo in the check digit
+        return number
 
     def uscc(self, individual: bool) -> str:
         body = "".join(self.r.choice("0123456789") for _ in range(8))
         weights = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation-code check digit
         c9 = 11 - sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
         org = body + {10: "X", 11: "0"}.get(c9, str(c9))
-        first17 = ("92" if individual else "91") + self.region.code + org
-        check = credit_check_char(first17)
+        code = credit_code(("92" if individual else "91") + self.region.code + org)
         if self.r.random() < 0.03:
-            check = "0" if check != "0" else "1"
-        return first17 + check
+            code = mistyped(code)
+        return code
 
     def address(self) -> str:
         rg = self.region

@@ -10,7 +10,6 @@ message-board posts about transport (simulators/corpus.py). Deterministic for (s
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import random
@@ -19,9 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from normalizer.fields import credit_check_char
-from simulators.corpus import board_messages
 from simulators.national.dialect import FeedQuery, Party, ReceivedEvent, ServerDialect, WorkOrder
+from simulators.national.generate import (
+    CREDIT_ALPHABET,
+    board_posts,
+    credit_code,
+    landline_number,
+    mistyped,
+    mobile_number,
+)
 
 BEIJING = timezone(timedelta(hours=8), "+08:00")
 LIMIT_DEFAULT = 100
@@ -87,8 +92,6 @@ class Region:
     city: str
     district: str
     plate: str  # licence plate prefix of the city
-    area_code: str  # telephone area code
-    landline_digits: int
     lng: float
     lat: float
     roads: tuple[str, ...]  # city streets
@@ -97,50 +100,54 @@ class Region:
     metro: bool = False
     ferries: tuple[str, ...] = ()
 
+    def at(self, place: str = "") -> str:
+        """An address in the district: its city, its district, then place."""
+        return f"{self.city}{self.district}{place}"
+
 
 REGIONS = (
     Region(
-        "360702", "赣州市", "章贡区", "赣B", "0797", 7, 114.935, 25.831,
+        "360702", "赣州市", "章贡区", "赣B", 114.935, 25.831,
         ("红旗大道", "文清路", "东阳山路", "长征大道", "章江路", "兴国路"),
         ("赣州站", "赣州汽车站", "赣南医学院第一附属医院", "万象城", "中心城区八境台", "赣州黄金机场"),
         ("G105国道", "G323国道", "G45大广高速"),
         ferries=("八境台渡口", "龟角尾渡口"),
     ),
     Region(
-        "360703", "赣州市", "南康区", "赣B", "0797", 7, 114.765, 25.661,
+        "360703", "赣州市", "南康区", "赣B", 114.765, 25.661,
         ("蓉江大道", "南康大道", "东山大道"),
         ("南康区人民医院", "南康家居小镇", "南康汽车站", "赣州西站"),
         ("G323国道", "S219省道", "G72泉南高速"),
     ),
     Region(
-        "360704", "赣州市", "赣县区", "赣B", "0797", 7, 115.011, 25.861,
+        "360704", "赣州市", "赣县区", "赣B", 115.011, 25.861,
         ("赣新大道", "梅林大道", "赣州大道"),
         ("赣县区汽车站", "赣县区人民医院", "储潭镇政府"),
         ("G323国道", "S223省道"),
         ferries=("储潭渡口",),
     ),
     Region(
-        "360781", "赣州市", "瑞金市", "赣B", "0797", 7, 116.027, 25.886,
+        "360781", "赣州市", "瑞金市", "赣B", 116.027, 25.886,
         ("红都大道", "象湖路", "八一路", "金都大道"),
         ("瑞金站", "叶坪景区", "瑞金市人民医院", "红井景区"),
         ("G319国道", "G206国道", "G72泉南高速"),
     ),
     Region(
-        "360102", "南昌市", "东湖区", "赣A", "0791", 8, 115.899, 28.685,
+        "360102", "南昌市", "东湖区", "赣A", 115.899, 28.685,
         ("八一大道", "阳明路", "北京西路", "象山北路"),
         ("南昌站", "八一广场", "江西省人民医院", "滕王阁", "万寿宫历史文化街区"),
         ("G105国道", "G320国道"),
         metro=True,
     ),
     Region(
-        "360111", "南昌市", "青山湖区", "赣A", "0791", 8, 115.962, 28.682,
+        "360111", "南昌市", "青山湖区", "赣A", 115.962, 28.682,
         ("北京东路", "洪都中大道", "上海路", "青山湖大道"),
         ("南昌东站", "青山湖区政府", "江西财经大学蛟桥校区", "昌北国际机场"),
         ("G320国道", "G60沪昆高速"),
         metro=True,
     ),
     Region(
-        "360802", "吉安市", "吉州区", "赣D", "0796", 7, 114.994, 27.143,
+        "360802", "吉安市", "吉州区", "赣D", 114.994, 27.143,
         ("井冈山大道", "吉州大道", "阳明西路"),
         ("吉安站", "吉安汽车站", "吉安市中心人民医院", "庐陵文化生态园"),
         ("G105国道", "G319国道"),
@@ -155,7 +162,6 @@ MOBILE_PREFIXES = (
     "157", "158", "159", "166", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191",
     "198", "199",
 )
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 INTAKE = (("phone", 60), ("wechat", 20), ("web", 10), ("app", 10))
 
@@ -172,20 +178,15 @@ METRO_LINES = ("地铁1号线", "地铁2号线", "地铁3号线", "地铁4号线
 DRIVING_SCHOOLS = ("顺安", "通程", "平安", "鑫达")
 
 
-def _mobile(rng: random.Random) -> str:
-    return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-
-
 def _phone(rng: random.Random, region: Region) -> str | None:
     """Mostly a valid mobile, sometimes a landline, rarely a mistyped number or none."""
     roll = rng.random()
     if roll < 0.82:
-        return _mobile(rng)
+        return mobile_number(rng, MOBILE_PREFIXES)
     if roll < 0.92:
-        rest = region.landline_digits - 1
-        return f"{region.area_code}-8{rng.randrange(10**rest):0{rest}d}"
+        return landline_number(rng, region.city)
     if roll < 0.97:
-        return _mobile(rng)[:10]  # one digit short, as misheard on the phone
+        return mobile_number(rng, MOBILE_PREFIXES)[:10]  # one digit short, as misheard on the phone
     return None
 
 
@@ -199,21 +200,35 @@ def _caller_name(rng: random.Random, anonymous: bool) -> str | None:
     return surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
-def credit_code(name: str, adcode: str) -> str:
+def operator_credit_code(name: str, adcode: str) -> str:
     """A unified social credit code for a company, stable per name (a few have a wrong check character)."""
     rng = random.Random(f"credit:{name}")
     org = "".join(rng.choice("0123456789") for _ in range(7)) + rng.choice(CREDIT_ALPHABET[10:]) + rng.choice(
         "0123456789"
     )
-    first17 = "91" + adcode + org
-    check = credit_check_char(first17)
+    code = credit_code("91" + adcode + org)
     if rng.random() < 0.04:
-        check = CREDIT_ALPHABET[(CREDIT_ALPHABET.index(check) + 1) % len(CREDIT_ALPHABET)]
-    return first17 + check
+        code = mistyped(code, CREDIT_ALPHABET)
+    return code
 
 
 def _operator(name: str, region: Region) -> Party:
-    return Party(name=name, credit_code=credit_code(name, region.adcode[:4] + "00"))
+    return Party(name=name, credit_code=operator_credit_code(name, region.adcode[:4] + "00"))
+
+
+def _taxi_company(rng: random.Random, region: Region) -> Party:
+    """One of the city's taxi companies."""
+    return _operator(f"{region.city}{rng.choice(TAXI_COMPANIES)}出租汽车有限公司", region)
+
+
+def _bus_company(region: Region) -> Party:
+    """The city's bus company."""
+    return _operator(f"{region.city}公共交通有限责任公司", region)
+
+
+def _metro_company(region: Region) -> Party:
+    """The city's metro company."""
+    return _operator(f"{region.city}轨道交通集团有限公司", region)
 
 
 def _digits(rng: random.Random, n: int) -> str:
@@ -278,8 +293,7 @@ def _taxi_refusal(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"{day}{time}左右，我在{place}路边拦下一辆出租车，车牌{plate}，说要去{dest}，司机问完目的地说"
         f"“{rng.choice(EXCUSES)}”，拒绝载客直接开走了。{weather}，等了二十多分钟才打到车。请依法查处该司机拒载行为，"
         "并加强对出租车的管理。",
-        plate=plate, operator=_operator(f"{r.city}{rng.choice(TAXI_COMPANIES)}出租汽车有限公司", r),
-        address=f"{r.city}{r.district}{place}",
+        plate=plate, operator=_taxi_company(rng, r), address=r.at(place),
     )
 
 
@@ -292,8 +306,7 @@ def _taxi_detour(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"{day}{time}我从{place}乘坐{plate}出租车去{dest}，平时打表大约{fare}元，这次司机没有按导航走，"
         f"绕到{road}兜了一大圈，最后收了{fare + rng.randrange(15, 45)}元。我当场提出异议，司机态度蛮横，"
         "说嫌贵可以去投诉。我有手机导航轨迹截图，要求退还多收的车费并处理该司机。",
-        plate=plate, operator=_operator(f"{r.city}{rng.choice(TAXI_COMPANIES)}出租汽车有限公司", r),
-        address=f"{r.city}{r.district}{place}", photos=rng.choice((0, 1, 2)),
+        plate=plate, operator=_taxi_company(rng, r), address=r.at(place), photos=rng.choice((0, 1, 2)),
     )
 
 
@@ -305,8 +318,7 @@ def _taxi_no_meter(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"{day}{time}在{station}出站口排队坐出租车，司机不打表，开口要价{rng.randrange(40, 90)}元到{dest}，"
         f"还要再拉两个人拼车，说晚上都是这个价。{station}出口的出租车普遍议价拼客，外地旅客意见很大，"
         f"希望管理部门加强{station}夜间出租车管理。",
-        plate=_taxi_plate(rng, r), operator=_operator(f"{r.city}{rng.choice(TAXI_COMPANIES)}出租汽车有限公司", r),
-        address=f"{r.city}{r.district}{station}",
+        plate=_taxi_plate(rng, r), operator=_taxi_company(rng, r), address=r.at(station),
     )
 
 
@@ -317,7 +329,7 @@ def _taxi_lost_item(rng: random.Random, r: Region, day: str, time: str) -> Draft
         f"我{day}{time}左右在{rng.choice(r.places)}坐了一辆{rng.choice(COLOURS)}出租车到{rng.choice(r.roads)}，"
         f"下车时把{rng.choice(ITEMS)}落在后座上了，车牌只记得是{plate[:4]}开头，车费是用微信付的。"
         "恳请帮忙联系司机找回物品，非常感谢！",
-        address=f"{r.city}{r.district}",
+        address=r.at(),
     )
 
 
@@ -328,7 +340,7 @@ def _taxi_praise(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "praise", "taxi", f"表扬出租车{plate}司机拾金不昧",
         f"我{day}乘坐{plate}出租车时不慎把{rng.choice(ITEMS)}遗落在车上，自己都没发现，司机{driver}在车上发现后"
         "通过付款记录联系上我，专门送了回来，分文不取。特此表扬，希望出租车公司给予表彰。",
-        plate=plate, operator=_operator(f"{r.city}{rng.choice(TAXI_COMPANIES)}出租汽车有限公司", r),
+        plate=plate, operator=_taxi_company(rng, r),
     )
 
 
@@ -341,7 +353,7 @@ def _black_car(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"每人收费{rng.randrange(20, 60)}元去{rng.choice(REGIONS).district}，"
         f"其中一辆车牌{plate}天天都在。这些车辆没有营运资质，超员拉客，出了事故乘客没有保障，"
         "请交通执法部门查处。",
-        plate=plate, address=f"{r.city}{r.district}{place}", anonymous=rng.random() < 0.6,
+        plate=plate, address=r.at(place), anonymous=rng.random() < 0.6,
     )
 
 
@@ -369,7 +381,7 @@ def _ride_mismatch(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"{day}{time}在{platform}出行App上叫车，接单车辆显示是{shown}、车牌{plate}，来接我的却是一辆{came}，"
         "司机和照片也不是同一个人，说是“帮朋友跑一单”。这种情况存在很大的安全隐患，请核查该平台的车辆和驾驶员资质。",
         plate=plate, operator=_operator(f"{r.city}{platform}出行科技有限公司", r),
-        address=f"{r.city}{r.district}{rng.choice(r.roads)}",
+        address=r.at(rng.choice(r.roads)),
     )
 
 
@@ -390,8 +402,7 @@ def _bus_frequency(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         f"{route}公交车早晚高峰等车时间经常超过{interval * 3}分钟，站牌上写的发车间隔是{interval}分钟。"
         f"{rng.choice(r.places)}站早上挤满了上班族和学生，来一趟车根本上不去。希望公交公司增加{route}早晚高峰班次，"
         "按站牌公布的间隔发车。",
-        route=route, operator=_operator(f"{r.city}公共交通有限责任公司", r),
-        address=f"{r.city}{r.district}{rng.choice(r.roads)}",
+        route=route, operator=_bus_company(r), address=r.at(rng.choice(r.roads)),
     )
 
 
@@ -402,8 +413,7 @@ def _bus_skipped_stop(rng: random.Random, r: Region, day: str, time: str) -> Dra
         "complaint", "bus", f"{route}公交车到站不停",
         f"{day}{time}左右，我在{rng.choice(r.roads)}站等{route}公交车，车牌{plate}，站台上好几个人招手，"
         "司机直接开过去没有停。这种情况已经不是第一次了，下一班又要等二十分钟，上班迟到。请公交公司查处。",
-        plate=plate, route=route, operator=_operator(f"{r.city}公共交通有限责任公司", r),
-        address=f"{r.city}{r.district}{rng.choice(r.roads)}",
+        plate=plate, route=route, operator=_bus_company(r), address=r.at(rng.choice(r.roads)),
     )
 
 
@@ -414,7 +424,7 @@ def _bus_phone_driving(rng: random.Random, r: Region, day: str, time: str) -> Dr
         "complaint", "bus", f"{route}公交司机开车看手机",
         f"{day}{time}乘坐{route}公交车（车牌{plate}），司机一边开车一边看手机视频，还有几次急刹车，"
         "车上有老人差点摔倒。这样太危险了，我拍了视频，请公交公司严肃处理。",
-        plate=plate, route=route, operator=_operator(f"{r.city}公共交通有限责任公司", r), photos=1,
+        plate=plate, route=route, operator=_bus_company(r), photos=1,
     )
 
 
@@ -424,7 +434,7 @@ def _bus_last_bus(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "suggestion", "bus", f"建议{route}公交车延长末班车时间",
         f"{route}公交车末班车是晚上7点，沿线{rng.choice(r.places)}一带很多人在工业园和商场上班，下班都是8点以后，"
         f"只能打车或者走路回家。建议把{route}末班车延长到晚上9点以后，方便群众出行。",
-        route=route, operator=_operator(f"{r.city}公共交通有限责任公司", r),
+        route=route, operator=_bus_company(r),
     )
 
 
@@ -434,7 +444,7 @@ def _bus_new_route(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "suggestion", "bus", f"建议开通{a}到{b}的公交线路",
         f"{a}到{b}目前没有直达公交，要在{rng.choice(r.roads)}换乘，单程要一个多小时。附近几个小区有上万人，"
         f"建议开通一条直达线路，或者把{rng.choice(BUS_ROUTES)}延伸过去。",
-        address=f"{r.city}{r.district}{a}",
+        address=r.at(a),
     )
 
 
@@ -452,7 +462,7 @@ def _bus_praise(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "praise", "bus", f"表扬{route}公交车司机",
         f"{day}{time}我乘坐{route}公交车，车上一位老人身体不舒服，司机{rng.choice(SURNAMES)}师傅马上靠边停车，"
         "帮忙联系家属，等家属来了才继续开车，车上乘客都很感动。希望公交公司表扬这位司机。",
-        route=route, operator=_operator(f"{r.city}公共交通有限责任公司", r),
+        route=route, operator=_bus_company(r),
     )
 
 
@@ -463,7 +473,7 @@ def _road_pothole(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         rng.choice(("complaint", "help")), "road", f"{road}{r.district}段路面坑洼严重",
         f"{road}{r.district}段{km}附近路面坑槽很多，最大的坑有{rng.randrange(10, 30)}公分深，下雨天积水看不出来，"
         "这个月已经有好几辆电动车在这里摔倒，大货车过去也是颠得厉害。请公路部门尽快修补。",
-        route=road, address=f"{r.city}{r.district}{road}{km}", photos=rng.choice((1, 2, 3)),
+        route=road, address=r.at(f"{road}{km}"), photos=rng.choice((1, 2, 3)),
     )
 
 
@@ -473,7 +483,7 @@ def _road_guardrail(rng: random.Random, r: Region, day: str, time: str) -> Draft
         "complaint", "road", f"{road}护栏被撞坏一个多月没修",
         f"{road}{r.district}段一处急弯的波形护栏被车撞坏，倒在路边一个多月了，也没有设置警示标志，"
         "晚上经过特别危险，外侧就是几米深的沟。请尽快修复护栏。",
-        route=road, address=f"{r.city}{r.district}{road}", photos=1,
+        route=road, address=r.at(road), photos=1,
     )
 
 
@@ -483,7 +493,7 @@ def _road_works(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "complaint", "road", f"{road}施工路段没有警示标志",
         f"{road}{r.district}段在修路，半幅封闭，但是前方几百米都没有施工警示牌和锥桶，晚上也没有警示灯，"
         f"{day}晚上差点撞上路中间的砂石堆。请督促施工单位规范设置安全设施。",
-        route=road, address=f"{r.city}{r.district}{road}",
+        route=road, address=r.at(road),
     )
 
 
@@ -494,7 +504,7 @@ def _road_overload(rng: random.Random, r: Region, day: str, time: str) -> Draft:
         "report", "road", f"举报{road}夜间超载货车",
         f"最近每天晚上11点以后，{road}{r.district}段有很多拉砂石的大货车，明显超载，车斗上面堆得老高也不盖篷布，"
         f"一路撒砂石，路面都压坏了。其中一辆车牌{plate}。请交通执法部门夜间设卡检查。",
-        plate=plate, route=road, address=f"{r.city}{r.district}{road}", anonymous=rng.random() < 0.7,
+        plate=plate, route=road, address=r.at(road), anonymous=rng.random() < 0.7,
     )
 
 
@@ -517,7 +527,7 @@ def _metro_crowding(rng: random.Random, r: Region, day: str, time: str) -> Draft
         "suggestion", "rail", f"建议{line}早高峰加密班次",
         f"{line}早高峰7点半到8点半特别挤，在{rng.choice(r.places)}站经常要等两三趟才能上车，站台上人挤人很危险。"
         f"建议{line}早高峰加密班次，或者增开区间车。",
-        route=line, operator=_operator(f"{r.city}轨道交通集团有限公司", r),
+        route=line, operator=_metro_company(r),
     )
 
 
@@ -527,7 +537,7 @@ def _metro_lost_item(rng: random.Random, r: Region, day: str, time: str) -> Draf
         "help", "rail", f"{line}车厢遗失物品",
         f"我{day}{time}左右乘坐{line}，在{rng.choice(r.places)}站下车时把{rng.choice(ITEMS)}忘在车厢座位上了，"
         "在站务室登记过，但一直没有消息，请帮忙查找。",
-        route=line, operator=_operator(f"{r.city}轨道交通集团有限公司", r),
+        route=line, operator=_metro_company(r),
     )
 
 
@@ -538,7 +548,7 @@ def _ferry_overload(rng: random.Random, r: Region, day: str, time: str) -> Draft
         f"{day}{time}在{ferry}坐渡船过江，船上挤了三十多人，还有好几辆电动车，船工也不要求穿救生衣。"
         "赶上涨水江面风浪大，实在太危险，请海事和交通部门加强渡口管理。",
         route=ferry, operator=_operator(f"{r.city}{r.district}客渡运输有限公司", r),
-        address=f"{r.city}{r.district}{ferry}",
+        address=r.at(ferry),
     )
 
 
@@ -610,21 +620,9 @@ _CORPUS_CATEGORIES = (
 )
 
 
-@functools.cache
-def _corpus_posts() -> tuple[dict[str, str], ...]:
-    """The message-board posts about 12328's matters."""
-    return tuple(
-        m
-        for m in board_messages()
-        if m.get("category") == "交通运输"
-        and any(t in m.get("title", "") for t in _CORPUS_TOPICS)
-        and not any(t in m.get("title", "") for t in _CORPUS_EXCLUDED)
-    )
-
-
 def _corpus_draft(rng: random.Random) -> Draft | None:
     """A real message-board post about transport, as a caller's ticket."""
-    posts = _corpus_posts()
+    posts = board_posts("交通运输", _CORPUS_TOPICS, _CORPUS_EXCLUDED)
     if not posts:
         return None
     post = rng.choice(posts)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import OutboundEvent, Position
+from connectors.base import Position
 from connectors.hrss12333 import Hrss12333Dialect
 from connectors.hrss12333.dialect import to_ms
 from core.errors import AuthError, PermanentError, TransientError
+from tests.connectors.national_support import events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 dialect = Hrss12333Dialect()
@@ -28,17 +29,13 @@ def body_of(request) -> dict:
     return json.loads(request.body)
 
 
-def event(**changes) -> OutboundEvent:
-    fields = {
-        "event_id": "8f9d2c1e-5a7b-4c3d-9e1f-2a3b4c5d6e7f",
-        "source_id": "RS202411250000118",
-        "kind": "reply",
-        "status": "replied",
-        "at": datetime(2024, 11, 26, 2, 30, tzinfo=UTC),
-        "text": "经章贡区劳动保障监察大队调查，已责令赣州宏远建筑工程有限公司于12月10日前足额支付拖欠工资。",
-        "unit": "章贡区人力资源和社会保障局",
-    }
-    return OutboundEvent(**(fields | changes))
+event = events(
+    event_id="8f9d2c1e-5a7b-4c3d-9e1f-2a3b4c5d6e7f",
+    source_id="RS202411250000118",
+    at=datetime(2024, 11, 26, 2, 30, tzinfo=UTC),
+    text="经章贡区劳动保障监察大队调查，已责令赣州宏远建筑工程有限公司于12月10日前足额支付拖欠工资。",
+    unit="章贡区人力资源和社会保障局",
+)
 
 
 # -- requests --------------------------------------------------------------------------------------------------

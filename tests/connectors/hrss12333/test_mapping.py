@@ -11,9 +11,9 @@ import pytest
 
 from connectors.base import MappingError
 from connectors.hrss12333 import Hrss12333Connector, map_work_order
-from core.config import ChannelSettings
 from normalizer import NormalizeContext, normalize
 from normalizer.record import AppealType, IntegrationMode
+from tests.connectors.national_support import mapping_connector, outcomes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2024, 11, 25, 3, 0, tzinfo=UTC)
@@ -167,10 +167,7 @@ def test_the_saved_good_work_orders_normalize_without_warnings():
 
 
 def test_the_connector_maps_the_stored_payload_text():
-    connector = Hrss12333Connector(ChannelSettings(
-        id="hrss", kind="12333", mode=IntegrationMode.INTERCONNECT,
-        settings={"base_url": "http://127.0.0.1:1", "app_key": "huiju", "app_secret": "s" * 32},
-    ))
+    connector = mapping_connector(Hrss12333Connector, "hrss")
     payload = json.dumps(wages(), ensure_ascii=False, separators=(",", ":"))
     assert connector.map(payload) == map_work_order(wages())
 
@@ -325,13 +322,7 @@ def test_a_structurally_broken_work_order_is_refused_with_the_reason(item, reaso
 
 
 def test_the_damaged_page_maps_what_it_can_and_refuses_the_rest_with_reasons():
-    outcomes = []
-    for item in items("page_damaged.json"):
-        try:
-            outcomes.append(map_work_order(item).source_id)
-        except MappingError as e:
-            outcomes.append(str(e))
-    assert outcomes == [
+    assert outcomes(items("page_damaged.json"), lambda item: map_work_order(item).source_id) == [
         "RS202411250000130",
         "gdbh (工单编号): missing",
         "work order must be a JSON object, got text",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.base import MappingError, OutboundEvent, Position
+from connectors.base import MappingError, Position
 from connectors.hrss12333 import Hrss12333Dialect
 from connectors.hrss12333.codes import APPEAL_TYPES, BUSINESS_CATEGORIES
 from core.errors import AuthError, PermanentError, TransientError
@@ -22,6 +22,7 @@ from normalizer.record import IntegrationMode
 from simulators.national.dialect import FeedQuery, WorkOrder
 from simulators.national.engine import Knobs, Simulator
 from simulators.national.hrss12333 import REGIONS, Hrss12333ServerDialect
+from tests.connectors.national_support import events
 
 NOW = datetime(2024, 11, 25, 2, 0, 0, tzinfo=UTC)
 server = Hrss12333ServerDialect()
@@ -223,14 +224,12 @@ def test_drifted_work_orders_still_map_or_are_refused_with_a_reason(knob):
 # -- feedback --------------------------------------------------------------------------------------------------
 
 
-def reply(**changes) -> OutboundEvent:
-    fields = {
-        "event_id": "evt-0001-章贡区", "source_id": "RS202411250000118", "kind": "reply", "status": "replied",
-        "at": datetime(2024, 11, 26, 2, 30, 0, 123000, tzinfo=UTC),
-        "text": "已责令该公司于12月10日前足额支付拖欠工资。",
-        "unit": "章贡区人力资源和社会保障局",
-    }
-    return OutboundEvent(**(fields | changes))
+reply = events(
+    event_id="evt-0001-章贡区", source_id="RS202411250000118",
+    at=datetime(2024, 11, 26, 2, 30, 0, 123000, tzinfo=UTC),
+    text="已责令该公司于12月10日前足额支付拖欠工资。",
+    unit="章贡区人力资源和社会保障局",
+)
 
 
 def test_a_delivered_event_reads_back_as_sent():

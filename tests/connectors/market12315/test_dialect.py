@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import OutboundEvent, Position
+from connectors.base import Position
 from connectors.market12315.dialect import Market12315Dialect
 from core.errors import AuthError, PermanentError, TransientError
+from tests.connectors.national_support import events
 
 FIXTURES = Path(__file__).parent / "fixtures"
 dialect = Market12315Dialect()
@@ -20,17 +21,13 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def event(**changes) -> OutboundEvent:
-    values = {
-        "event_id": "01JDHX3V6Q8K5T2M9R4W7Y1ZC0",
-        "source_id": "SC202411253607020000318",
-        "kind": "reply",
-        "status": "replied",
-        "at": datetime(2024, 11, 26, 7, 30, tzinfo=UTC),
-        "text": "经核查，商家已同意退还剩余预付款2600元。",
-        "unit": "赣州市章贡区市场监督管理局",
-    }
-    return OutboundEvent(**(values | changes))
+event = events(
+    event_id="01JDHX3V6Q8K5T2M9R4W7Y1ZC0",
+    source_id="SC202411253607020000318",
+    at=datetime(2024, 11, 26, 7, 30, tzinfo=UTC),
+    text="经核查，商家已同意退还剩余预付款2600元。",
+    unit="赣州市章贡区市场监督管理局",
+)
 
 
 # -- polling ---------------------------------------------------------------------------------------------------

@@ -17,29 +17,19 @@ from connectors.base import MappingError
 from connectors.market12315 import Market12315Connector
 from connectors.market12315.dialect import Market12315Dialect
 from connectors.market12315.mapping import KNOWN_FIELDS, map_work_order
-from core.config import ChannelSettings
 from core.errors import ChannelError
 from normalizer import NormalizationError, NormalizeContext, normalize
 from normalizer.record import AppealDraft, IntegrationMode
+from tests.connectors.national_support import any_json, assert_says_why, mapping_connector
 
 dialect = Market12315Dialect()
-connector = Market12315Connector(ChannelSettings(
-    id="m12315", kind="12315", mode=IntegrationMode.INTERCONNECT,
-    settings={"base_url": "http://127.0.0.1:1", "app_key": "huiju", "app_secret": "s" * 32},
-))
+connector = mapping_connector(Market12315Connector, "m12315")
 NOW = datetime(2024, 11, 25, 3, 0, tzinfo=UTC)
 CTX = NormalizeContext("a", "m12315", IntegrationMode.INTERCONNECT, NOW, "r")
 FIELD_NAMES = [*sorted(KNOWN_FIELDS), "consumer", "merchant", "orderType"]
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+json_values = any_json(
     st.sampled_from(["1", "2", "3", "4", "9", "10", "40", "食品", "1299.00", "2024-11-25 09:15:02", "", " "]),
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=12,
 )
 SUB_KEYS = ["name", "mobile", "idCard", "uscc", "address", "regionCode", "x"]
 sub_objects = st.dictionaries(st.sampled_from(SUB_KEYS), json_values, max_size=6)
@@ -48,10 +38,6 @@ work_orders = st.dictionaries(
     st.one_of(json_values, sub_objects),
     max_size=len(KNOWN_FIELDS) + 1,
 )
-
-
-def assert_says_why(e: Exception) -> None:
-    assert str(e).strip(), f"{type(e).__name__} without a reason"
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

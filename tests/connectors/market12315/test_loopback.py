@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from connectors.base import MappingError, OutboundEvent, Page
+from connectors.base import MappingError, Page
 from connectors.market12315 import Market12315Connector
 from core.config import ChannelSettings
 from core.errors import AuthError, PermanentError, TransientError
@@ -20,6 +20,7 @@ from normalizer import NormalizationError, NormalizeContext, normalize
 from normalizer.record import IntegrationMode
 from simulators.national.engine import SIMULATOR, Knobs, Simulator
 from simulators.national.run import build_simulator, running
+from tests.connectors.national_support import events
 
 APP_KEY = "huiju-ganzhou"
 SECRET = "sim-secret-0123456789abcdef"
@@ -64,11 +65,10 @@ async def drain(connector: Market12315Connector, limit: int = 100) -> tuple[list
         position = page.next
 
 
-def event(source_id: str, event_id: str = "ev-0001") -> OutboundEvent:
-    return OutboundEvent(
-        event_id, source_id, "reply", "replied", datetime(2024, 11, 26, 7, 30, tzinfo=UTC),
-        text="经核查，商家已同意退款。", unit="赣州市章贡区市场监督管理局",
-    )
+event = events(
+    event_id="ev-0001", at=datetime(2024, 11, 26, 7, 30, tzinfo=UTC),
+    text="经核查，商家已同意退款。", unit="赣州市章贡区市场监督管理局",
+)
 
 
 async def test_check_passes_with_the_right_credentials(platform):
@@ -205,8 +205,8 @@ async def test_a_bad_page_size_is_a_permanent_error():
 async def test_a_delivered_event_is_recorded_and_a_repeat_is_a_duplicate_receipt(platform):
     [order_id] = platform.sim.generate(1)
     connector = platform.connector()
-    first = await connector.deliver(event(order_id))
-    second = await connector.deliver(event(order_id))
+    first = await connector.deliver(event(source_id=order_id))
+    second = await connector.deliver(event(source_id=order_id))
     assert first.duplicate is False and second.duplicate is True
     assert first.reference == second.reference and first.reference.startswith("FK")
     events = await platform.control("GET", "/_sim/events")
@@ -219,7 +219,7 @@ async def test_a_delivered_event_is_recorded_and_a_repeat_is_a_duplicate_receipt
 
 async def test_an_event_for_an_unknown_order_is_a_permanent_error(platform):
     with pytest.raises(PermanentError) as caught:
-        await platform.connector().deliver(event("SC-NOPE"))
+        await platform.connector().deliver(event(source_id="SC-NOPE"))
     assert caught.value.status == 404
 
 

@@ -11,9 +11,9 @@ import pytest
 from connectors.base import MappingError
 from connectors.market12315 import Market12315Connector
 from connectors.market12315.mapping import map_work_order
-from core.config import ChannelSettings
 from normalizer import NormalizeContext, normalize
 from normalizer.record import AppealType, IntegrationMode
+from tests.connectors.national_support import mapping_connector, outcomes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2024, 11, 25, 2, 0, tzinfo=UTC)
@@ -30,8 +30,7 @@ def record(item: dict):
 
 @pytest.fixture
 def connector() -> Market12315Connector:
-    settings = {"base_url": "http://127.0.0.1:8315", "app_key": "k", "app_secret": "s" * 16}
-    return Market12315Connector(ChannelSettings(id="m12315", kind="12315", mode="interconnect", settings=settings))
+    return mapping_connector(Market12315Connector, "m12315")
 
 
 @pytest.fixture
@@ -214,13 +213,7 @@ def test_a_bad_occur_time_is_passed_on_and_dropped_by_the_normalizer(complaint):
 
 
 def test_the_drifted_page_maps_or_is_refused_with_a_reason():
-    outcomes = []
-    for item in items("page_drifted.json"):
-        try:
-            outcomes.append(record(item).source_id if isinstance(item, dict) else map_work_order(item))
-        except MappingError as e:
-            outcomes.append(str(e))
-    assert outcomes == [
+    assert outcomes(items("page_drifted.json"), lambda item: record(item).source_id) == [
         "SC202411253607030000321",
         "title: must be text, got array",
         "orderNo: missing",

@@ -7,27 +7,24 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from connectors.base import OutboundEvent, Position
+from connectors.base import Position
 from connectors.transport12328 import Transport12328Connector, Transport12328Dialect
 from connectors.transport12328.dialect import iso
 from core.errors import AuthError, PermanentError, TransientError
+from tests.connectors.national_support import events
 from tests.connectors.transport12328.support import first_page_tickets, fixture_bytes
 
 DIALECT = Transport12328Dialect()
 BEIJING = timezone(timedelta(hours=8))
 
 
-def event(**changes) -> OutboundEvent:
-    values = {
-        "event_id": "6a1f0c9e-3b7d-4e52-9a0f-2d8c4b1e7f35",
-        "source_id": "JT2024112500000010",
-        "kind": "reply",
-        "status": "replied",
-        "at": datetime(2024, 11, 26, 7, 5, 30, tzinfo=UTC),
-        "text": "经核查，该驾驶员拒载属实，已按规定处理。",
-        "unit": "瑞金市交通运输局",
-    }
-    return OutboundEvent(**(values | changes))
+event = events(
+    event_id="6a1f0c9e-3b7d-4e52-9a0f-2d8c4b1e7f35",
+    source_id="JT2024112500000010",
+    at=datetime(2024, 11, 26, 7, 5, 30, tzinfo=UTC),
+    text="经核查，该驾驶员拒载属实，已按规定处理。",
+    unit="瑞金市交通运输局",
+)
 
 
 # -- the connector ------------------------------------------------------------------------------------------------

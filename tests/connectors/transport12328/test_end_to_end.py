@@ -9,13 +9,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from connectors.base import MappingError, OutboundEvent, Page, PolledItem, Position
+from connectors.base import MappingError, Page, PolledItem, Position
 from connectors.transport12328 import Transport12328Connector
 from core.config import ChannelSettings
 from core.errors import AuthError, PermanentError, TransientError
 from core.http import HttpClient
 from normalizer import NormalizationError
 from simulators.national.run import build_simulator, running
+from tests.connectors.national_support import events
 from tests.connectors.transport12328.support import normalized
 
 APP_KEY = "huiju-ganzhou"
@@ -78,17 +79,12 @@ async def drain(connector: Transport12328Connector, limit: int, position: Positi
     raise AssertionError("the feed never drained")
 
 
-def event(source_id: str, event_id: str = "e5b1c7de-0f3a-4d2b-9c61-7a8e2f4b3d10", **changes: Any) -> OutboundEvent:
-    values = {
-        "event_id": event_id,
-        "source_id": source_id,
-        "kind": "reply",
-        "status": "replied",
-        "at": datetime(2024, 11, 26, 7, 5, 30, tzinfo=UTC),
-        "text": "经核查，反映情况属实，已责令企业整改。",
-        "unit": "赣州市交通运输局",
-    }
-    return OutboundEvent(**(values | changes))
+event = events(
+    event_id="e5b1c7de-0f3a-4d2b-9c61-7a8e2f4b3d10",
+    at=datetime(2024, 11, 26, 7, 5, 30, tzinfo=UTC),
+    text="经核查，反映情况属实，已责令企业整改。",
+    unit="赣州市交通运输局",
+)
 
 
 # -- credentials --------------------------------------------------------------------------------------------------
@@ -244,8 +240,8 @@ async def test_an_unreachable_platform_is_a_transient_error():
 async def test_an_event_is_delivered_once_and_its_repeat_answered_as_a_duplicate(platform):
     [ticket] = await platform.orders(1)
     connector = platform.connector()
-    first = await connector.deliver(event(ticket))
-    again = await connector.deliver(event(ticket))
+    first = await connector.deliver(event(source_id=ticket))
+    again = await connector.deliver(event(source_id=ticket))
     assert (first.duplicate, again.duplicate) == (False, True)
     assert first.reference == again.reference
     received = await platform.control("GET", "/_sim/events")
@@ -266,21 +262,22 @@ async def test_every_status_event_is_accepted(platform):
     connector = platform.connector()
     statuses = ["accepted", "dispatched", "returned", "extended", "replied", "closed", "revisited"]
     for i, status in enumerate(statuses):
-        receipt = await connector.deliver(event(ticket, f"ev-{i}", kind="status", status=status, text=None))
+        status_event = event(source_id=ticket, event_id=f"ev-{i}", kind="status", status=status, text=None)
+        receipt = await connector.deliver(status_event)
         assert receipt.duplicate is False
     assert len(await platform.control("GET", "/_sim/events")) == 7
 
 
 async def test_an_event_for_an_unknown_ticket_is_a_permanent_error(platform):
     with pytest.raises(PermanentError) as e:
-        await platform.connector().deliver(event("JT00000020240101999999"))
+        await platform.connector().deliver(event(source_id="JT00000020240101999999"))
     assert e.value.status == 404
 
 
 async def test_an_event_the_platform_cannot_read_is_a_permanent_error_with_its_reason(platform):
     [ticket] = await platform.orders(1)
     with pytest.raises(PermanentError, match="text: required for a reply") as e:
-        await platform.connector().deliver(event(ticket, text=None))
+        await platform.connector().deliver(event(source_id=ticket, text=None))
     assert e.value.status == 400
 
 

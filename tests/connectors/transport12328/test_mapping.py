@@ -11,17 +11,15 @@ import pytest
 from connectors.base import MappingError
 from connectors.transport12328 import Transport12328Connector
 from connectors.transport12328.mapping import map_ticket
-from core.config import ChannelSettings
 from normalizer.record import AppealType
+from tests.connectors.national_support import mapping_connector, outcomes
 from tests.connectors.transport12328.support import first_page_tickets, fixture, normalized
 
 TAXI, ROAD, REPORT = first_page_tickets()
 
 
 def connector() -> Transport12328Connector:
-    settings = {"base_url": "https://12328.example", "app_key": "huiju-gz", "app_secret": "s" * 32}
-    channel = ChannelSettings(id="jt12328", kind="12328", mode="interconnect", settings=settings)
-    return Transport12328Connector(channel)
+    return mapping_connector(Transport12328Connector, "jt12328")
 
 
 def changed(item: dict, **changes) -> dict:
@@ -273,15 +271,7 @@ def test_the_connector_refuses_a_payload_that_is_not_a_json_object(payload, reas
 
 
 def test_each_item_of_a_page_with_broken_items_maps_or_is_refused_with_a_reason():
-    outcomes = []
-    for item in fixture("page_broken_items.json")["tickets"]:
-        try:
-            draft = map_ticket(item)
-        except MappingError as e:
-            outcomes.append(str(e))
-        else:
-            outcomes.append(draft.source_id)
-    assert outcomes == [
+    assert outcomes(fixture("page_broken_items.json")["tickets"], lambda item: map_ticket(item).source_id) == [
         "JT2024112600000240",
         "ticket: must be a JSON object, got string",
         "ticket_id: missing",
