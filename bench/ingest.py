@@ -84,6 +84,22 @@ async def count_appeals(url: str) -> int:
     return n
 
 
+async def durability(url: str) -> str:
+    """How the database makes a commit durable, as the connections the benchmark used see it."""
+    engine = make_engine(url)
+    async with engine.connect() as conn:
+        if make_url(url).get_backend_name() == "sqlite":
+            level = (await conn.exec_driver_sql("PRAGMA synchronous")).scalar_one()
+            settings = [f"synchronous={['OFF', 'NORMAL', 'FULL', 'EXTRA'][level]}"]
+        else:
+            settings = [
+                f"{name}={(await conn.exec_driver_sql(f'SHOW {name}')).scalar_one()}"
+                for name in ("fsync", "synchronous_commit")
+            ]
+    await engine.dispose()
+    return " ".join(settings)
+
+
 async def bench_batch(url: str, workdir: Path, count: int, batch: int) -> float:
     """Appeals per second through Pipeline.ingest, one committed transaction per batch."""
     config = load_config(write_config(workdir, url), environ=dict(ENV)).config
@@ -161,6 +177,7 @@ async def main() -> None:
                     else:
                         rate = await bench_http(url, workdir, args.http_count, args.concurrency)
                         detail = f"{args.http_count} appeals, {args.concurrency} in flight"
+                    detail += f"; {await durability(url)}"
                 finally:
                     if drop:
                         await drop()

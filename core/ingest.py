@@ -13,20 +13,20 @@ import dataclasses
 import logging
 import uuid
 from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.base import Connector, InboundItem, MappingError
 from connectors.registry import connector_class
 from core.config import ChannelSettings, Config
 from core.ids import new_id
-from core.models import Appeal, Case, RawItem, utcnow
-from core.sql import bump_counters, upsert_insert
+from core.models import Appeal, Case, MergeEntry, OutboxMessage, RawItem, utcnow
+from core.sql import bump_counters, insert_new_in_turn, upsert_insert
 from dedup import mergelog
 from dedup.assign import Assignment, CaseAssigner, OneCasePerAppeal
 from normalizer import NormalizationError, NormalizeContext, Rules, normalize
@@ -118,27 +118,6 @@ class Pipeline:
         """Prepare every submission of a batch."""
         return [self.prepare(s) for s in batch]
 
-    async def ingest_batches(
-        self, engine: AsyncEngine, batches: Iterable[Sequence[Submission]]
-    ) -> list[list[IngestResult]]:
-        """Ingest batches, one committed transaction each, preparing the next while the last is written.
-
-        Mapping and normalizing is CPU work; writing is mostly waiting for the database. Preparing the next
-        batch in small steps on the event loop, while the database works on the last one, keeps both cores
-        busy. (A worker thread would hold the interpreter lock while the writer waits for its turn to read
-        each database answer.)
-        """
-        results: list[list[IngestResult]] = []
-        pending: asyncio.Task[list[Prepared]] | None = None
-        for batch in batches:
-            nxt = asyncio.ensure_future(self.prepare_stepwise(batch))
-            if pending is not None:
-                results.append(await self._write_committed(engine, await pending))
-            pending = nxt
-        if pending is not None:
-            results.append(await self._write_committed(engine, await pending))
-        return results
-
     async def prepare_stepwise(self, batch: Sequence[Submission], step: int = 16) -> list[Prepared]:
         """Prepare a batch, letting the event loop run between steps of a few items."""
         prepared: list[Prepared] = []
@@ -146,10 +125,6 @@ class Pipeline:
             prepared.extend(self.prepare(s) for s in batch[i : i + step])
             await asyncio.sleep(0)
         return prepared
-
-    async def _write_committed(self, engine: AsyncEngine, prepared: list[Prepared]) -> list[IngestResult]:
-        async with engine.begin() as conn:
-            return await self.write(conn, prepared)
 
     async def ingest(self, conn: AsyncConnection, batch: Sequence[Submission]) -> list[IngestResult]:
         """Prepare and store a batch in the caller's transaction; one result per submission, in order."""
@@ -233,19 +208,23 @@ class Pipeline:
         """Assign cases to normalized records and write appeals, cases, merge log and outbox together."""
         if not records:
             return
-        assignments = await self.assigner.assign(conn, records)
-        cases, appeals, entries, messages = [], [], [], []
-        for record, a in zip(records, assignments, strict=True):
-            if a.new_case:
-                cases.append(case_row(a.case_id, record, now))
-                messages.append(outbox.create_work_order(a.case_id, uuid.UUID(record.id), now))
-            appeals.append(appeal_row(record, a.case_id))
-            entries.append(merge_entry(a, now))
-        if cases:
-            await conn.execute(insert(Case), cases)
-        await conn.execute(insert(Appeal), appeals)
-        await mergelog.append(conn, entries)
-        await outbox.enqueue(conn, messages)
+        decided = list(zip(records, await self.assigner.assign(conn, records), strict=True))
+        prev_hash = await mergelog.last_hash(conn)
+        # Each table's rows are built while the database stores the table before (on PostgreSQL).
+        await insert_new_in_turn(
+            conn,
+            [
+                (Case, lambda: [case_row(a.case_id, r, now) for r, a in decided if a.new_case]),
+                (Appeal, lambda: [appeal_row(r, a.case_id) for r, a in decided]),
+                (MergeEntry, lambda: mergelog.chain(prev_hash, [merge_entry(a, now) for _, a in decided])),
+                (
+                    OutboxMessage,
+                    lambda: [
+                        outbox.create_work_order(a.case_id, uuid.UUID(r.id), now) for r, a in decided if a.new_case
+                    ],
+                ),
+            ],
+        )
 
     async def retry_quarantined(
         self, conn: AsyncConnection, ids: Sequence[uuid.UUID] | None = None

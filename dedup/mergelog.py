@@ -6,16 +6,17 @@ Editing, inserting or deleting an entry breaks the chain at that point, which `v
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.models import MergeEntry
-from core.sql import advisory_xact_lock
+from core.sql import advisory_xact_lock, insert_new
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x68756A75  # "huju": one merge-log writer at a time across gateway instances
@@ -40,27 +41,41 @@ def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical).hexdigest()
 
 
+# orjson writes these as they are; a uuid.UUID as str(uuid) would be, so it need not be converted first.
+_AS_IS = frozenset({str, int, float, bool, dict, list, type(None), uuid.UUID})
+
+
 def _plain(v: Any) -> Any:
+    if type(v) in _AS_IS:
+        return v
     if isinstance(v, datetime):
         return v.isoformat(timespec="microseconds")
-    if v is None or isinstance(v, (str, int, float, bool, dict, list)):
+    if isinstance(v, (str, int, float, bool, dict, list)):
         return v
     return str(v)
 
 
 async def append(conn: AsyncConnection, entries: list[dict[str, Any]]) -> None:
     """Chain and insert entries (in order) in the caller's transaction."""
-    if not entries:
-        return
+    if entries:
+        await insert_new(conn, MergeEntry, chain(await last_hash(conn), entries))
+
+
+async def last_hash(conn: AsyncConnection) -> str:
+    """Take the merge log for this transaction (other writers wait for its end); the hash to chain on."""
     await advisory_xact_lock(conn, LOCK_KEY)
     prev = (await conn.execute(select(MergeEntry.hash).order_by(MergeEntry.id.desc()).limit(1))).scalar()
-    prev = prev or GENESIS
+    return prev or GENESIS
+
+
+def chain(prev_hash: str, entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries as merge-log rows, in order, the first chained on prev_hash and each on the one before."""
     rows = []
     for e in entries:
-        h = entry_hash(prev, e)
-        rows.append({**e, "prev_hash": prev, "hash": h})
-        prev = h
-    await conn.execute(insert(MergeEntry), rows)
+        h = entry_hash(prev_hash, e)
+        rows.append({**e, "prev_hash": prev_hash, "hash": h})
+        prev_hash = h
+    return rows
 
 
 def verify_chain(entries: Iterable[dict[str, Any]]) -> list[str]:

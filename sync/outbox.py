@@ -15,21 +15,22 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.models import OutboxMessage
+from core.sql import insert_new
 
 CREATE_WORK_ORDER = "create_work_order"
 
 
 def create_work_order(case_id: uuid.UUID, appeal_id: uuid.UUID, now: datetime) -> dict[str, Any]:
     """An outbox row asking the platform to open the work order for a new case, from its first appeal."""
+    case = str(case_id)
     return {
         "case_id": case_id,
         "kind": CREATE_WORK_ORDER,
-        "idempotency_key": f"case:{case_id}:create",
-        "payload": {"case_id": str(case_id), "appeal_id": str(appeal_id)},
+        "idempotency_key": f"case:{case}:create",
+        "payload": {"case_id": case, "appeal_id": str(appeal_id)},
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
@@ -39,8 +40,7 @@ def create_work_order(case_id: uuid.UUID, appeal_id: uuid.UUID, now: datetime) -
 
 async def enqueue(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """Add messages to the outbox in the caller's transaction."""
-    if rows:
-        await conn.execute(insert(OutboxMessage), rows)
+    await insert_new(conn, OutboxMessage, rows)
 
 
 def work_order_payload(case_id: uuid.UUID, appeal: Mapping[str, Any]) -> dict[str, Any]:

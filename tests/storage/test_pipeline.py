@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from connectors.base import InboundItem
+from core.ids import new_id
 from core.ingest import Pipeline, Submission
 from core.models import Appeal, Case, Counter, MergeEntry, OutboxMessage, RawItem
-from dedup.mergelog import verify_chain
+from core.sql import insert_new, insert_new_in_turn
+from dedup.mergelog import GENESIS, entry_hash, verify_chain
 from sync.outbox import work_order_payload
 from tests.helpers import load_test_config
 
@@ -191,3 +194,150 @@ async def test_an_edited_merge_log_entry_is_detected(engine, pipeline):
     async with engine.connect() as conn:
         entries = [dict(r._mapping) for r in await conn.execute(select(MergeEntry).order_by(MergeEntry.id))]
     assert verify_chain(entries) == ["entry 2: content does not match its hash (edited)"]
+
+
+def fresh_case(**fields) -> dict:
+    row = {
+        "id": new_id(),
+        "created_at": RECEIVED,
+        "updated_at": RECEIVED,
+        "status": "new",
+        "title": "路灯不亮",
+        "type": "complaint",
+        "time_tier": "7d",
+        "emergency": None,
+        "confidential": False,
+        "enterprise": True,
+        "division_code": "110105",
+        "appeal_count": 1,
+        "cluster_id": None,
+    }
+    return {**row, **fields}
+
+
+async def test_rows_inserted_as_new_read_back_exactly_as_an_insert_stores_them(engine):
+    # On PostgreSQL insert_new uses COPY; its values must come out as SQLAlchemy's own INSERT puts them in.
+    copied, inserted = fresh_case(), fresh_case()
+    late = datetime(2026, 11, 25, 16, 30, 0, 123456, tzinfo=timezone(timedelta(hours=8)))
+
+    def message(case_id):  # "attempts" is left out: its column default applies
+        return {
+            "case_id": case_id,
+            "kind": "create_work_order",
+            "idempotency_key": f"case:{case_id}:create",
+            "payload": {"case_id": str(case_id), "nested": {"标题": "路灯", "n": [1, 2.5, None, True]}},
+            "status": "pending",
+            "next_attempt_at": late,
+            "created_at": RECEIVED,
+        }
+
+    def entry(case_id):
+        return {
+            "appeal_id": None,
+            "case_id": case_id,
+            "decision": "link",
+            "rule": "test",
+            "rule_version": "1",
+            "score": 0.1 + 0.2,
+            "evidence": {},
+            "actor": "system",
+            "created_at": late,
+            "prev_hash": "0" * 64,
+            "hash": uuid.uuid4().hex * 2,
+        }
+
+    async with engine.begin() as conn:
+        await insert_new(conn, Case, [copied])
+        await insert_new(conn, OutboxMessage, [message(copied["id"])])
+        await insert_new(conn, MergeEntry, [entry(copied["id"])])
+        await conn.execute(insert(Case), [inserted])
+        await conn.execute(insert(OutboxMessage), [message(inserted["id"])])
+        await conn.execute(insert(MergeEntry), [entry(inserted["id"])])
+
+    async with engine.connect() as conn:
+        for model, skip in (
+            (Case, {"id"}),
+            (OutboxMessage, {"id", "case_id", "idempotency_key", "payload"}),
+            (MergeEntry, {"id", "case_id", "hash"}),
+        ):
+            a, b = [dict(r._mapping) for r in await conn.execute(select(model))]
+            assert {k: v for k, v in a.items() if k not in skip} == {k: v for k, v in b.items() if k not in skip}
+        messages = (await conn.execute(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert messages[0].attempts == 0 and messages[0].next_attempt_at == late
+    assert messages[0].next_attempt_at.utcoffset() == timedelta(0)
+    assert (
+        messages[0].payload["nested"]
+        == messages[1].payload["nested"]
+        == {"标题": "路灯", "n": [1, 2.5, None, True]}
+    )
+
+
+async def test_a_naive_time_is_refused_when_inserting_new_rows(engine):
+    with pytest.raises(Exception, match="naive datetime"):
+        async with engine.begin() as conn:
+            await insert_new(conn, Case, [fresh_case(created_at=datetime(2026, 11, 25, 8, 0))])
+    assert await count(engine, Case) == 0
+
+
+async def test_new_rows_as_the_first_statement_still_belong_to_the_transaction(engine):
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            await insert_new(conn, Case, [fresh_case(), fresh_case()])
+            raise RuntimeError("crash before commit")
+    assert await count(engine, Case) == 0
+
+    async with engine.begin() as conn:
+        await insert_new(conn, Case, [fresh_case()])
+    assert await count(engine, Case) == 1
+
+
+async def test_a_row_builder_failing_while_rows_are_stored_leaves_nothing_and_a_usable_connection(engine):
+    def broken() -> list[dict]:
+        raise KeyError("a bug in a row builder")
+
+    with pytest.raises(KeyError):
+        async with engine.begin() as conn:
+            await insert_new_in_turn(conn, [(Case, lambda: [fresh_case() for _ in range(500)]), (Case, broken)])
+    assert await count(engine, Case) == 0
+
+    async with engine.begin() as conn:
+        await insert_new_in_turn(conn, [(Case, lambda: [fresh_case()]), (Case, lambda: [])])
+    assert await count(engine, Case) == 1
+
+
+async def test_a_long_appeal_is_stored_and_read_back_whole(engine, pipeline):
+    content = "某小区地下车库长期积水，" * 400  # ~10 kB: compressed and kept out of line by PostgreSQL
+    payload = appeal_json("H-1", content=content)
+    async with engine.begin() as conn:
+        [result] = await pipeline.ingest(conn, [sub("H-1", payload)])
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(RawItem.payload).where(RawItem.id == result.id))).scalar_one()
+        appeal = (await conn.execute(select(Appeal).where(Appeal.id == result.id))).one()
+        if engine.dialect.name == "postgresql":
+            lz4 = (
+                await conn.exec_driver_sql(
+                    "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+                )
+            ).scalar()
+            method = (
+                await conn.exec_driver_sql("SELECT pg_column_compression(payload) FROM raw_items")
+            ).scalar_one()
+            assert method == ("lz4" if lz4 else "pglz")
+    assert stored == payload
+    assert appeal.content == content.strip()
+
+
+def test_a_merge_log_hash_is_the_same_as_ever():
+    # Chains already stored must still verify: the canonical form of an entry must not drift.
+    entry = {
+        "appeal_id": uuid.UUID("0190f5e2-7a4b-7c3d-9e8f-1a2b3c4d5e6f"),
+        "case_id": uuid.UUID("0190f5e2-7a4b-7c3d-9e8f-000000000001"),
+        "decision": "new",
+        "rule": "one-case-per-appeal",
+        "rule_version": "1",
+        "score": 0.5,
+        "evidence": {"reason": "no matching", "n": [1, 2]},
+        "actor": "system",
+        "created_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
+    }
+    assert entry_hash(GENESIS, entry) == "293485fe97aa6a07d06e7f23d5d94d6ed382380a0649c3f0a9f815ef039f9b80"
