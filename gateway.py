@@ -287,7 +287,10 @@ async def _channels_list(loaded: LoadedConfig, as_json: bool) -> int:
         print(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
         return 0
     for v in views:
-        since = f"last ok {_local(v.last_success_at)}" if v.last_success_at else "never polled"
+        if v.health == "push":
+            since = "receives pushes"
+        else:
+            since = f"last ok {_local(v.last_success_at)}" if v.last_success_at else "never polled"
         error = f"  last error: {v.last_error}" if v.last_error and v.health != "ok" else ""
         lag = f"  lag {v.lag_seconds:.0f}s" if v.lag_seconds is not None else ""
         print(f"{v.id:<16} {v.kind:<6} {v.mode:<13} {v.health:<9} items {v.items_total:<8} {since}{lag}{error}")

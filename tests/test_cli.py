@@ -107,3 +107,11 @@ def test_every_command_explains_itself_with_help():
         proc = subprocess.run([sys.executable, "gateway.py", *command, "--help"], cwd=ROOT, capture_output=True,
                               text=True, timeout=60)
         assert proc.returncode == 0 and "--config" in proc.stdout, command
+
+
+async def test_channels_list_shows_each_channel_with_its_health(stored, capsys):
+    path, _, _ = stored
+    assert await asyncio.to_thread(run, "channels", "list", "--config", str(path)) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "push" in lines["web"] and "receives pushes" in lines["web"]
+    assert "disabled" in lines["off"]
