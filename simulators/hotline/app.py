@@ -29,8 +29,8 @@ from simulators.hotline.protocol import (
     canonical,
     parse_body,
 )
-from simulators.hotline.signing import RequestVerifier
-from simulators.national.engine import CONTROL_PREFIX, SignatureRefused
+from simulators.national.engine import CONTROL_PREFIX
+from simulators.signing import RequestVerifier, SignatureRefused
 
 PLATFORM = web.AppKey("hotline_platform", Platform)
 CALLBACKS = web.AppKey("hotline_callbacks", Callbacks)

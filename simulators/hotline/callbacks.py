@@ -23,7 +23,7 @@ import aiohttp
 
 from core.signing import SIGN_METHODS, sign_request
 from simulators.hotline.platform import Event, Platform
-from simulators.national.engine import (
+from simulators.signing import (
     APP_KEY_HEADER,
     NONCE_HEADER,
     SIGN_METHOD_HEADER,

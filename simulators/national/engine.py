@@ -16,11 +16,9 @@ import bisect
 import contextlib
 import copy
 import dataclasses
-import hmac
 import json
 import random
-import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,18 +27,10 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.signing import SIGN_METHODS, sign_request
+from core.signing import SIGN_METHODS
 from simulators.national.dialect import FeedQuery, ReceivedEvent, ServerDialect, WorkOrder
+from simulators.signing import RequestVerifier, SignatureRefused
 
-APP_KEY_HEADER = "X-App-Key"
-TIMESTAMP_HEADER = "X-Timestamp"
-NONCE_HEADER = "X-Nonce"
-SIGN_METHOD_HEADER = "X-Sign-Method"
-SIGNATURE_HEADER = "X-Signature"
-
-SIGNATURE_WINDOW_MS = 300_000  # a timestamp more than 300 s off either way is refused
-NONCE_TTL_S = 600.0  # a nonce seen in the last 10 minutes is refused
-NONCE_MIN, NONCE_MAX = 16, 64
 CONTROL_PREFIX = "/_sim/"
 MAX_GENERATE = 100_000
 
@@ -66,10 +56,6 @@ class Knobs(BaseModel):
 
 
 KNOB_NAMES = frozenset(Knobs.model_fields)
-
-
-class SignatureRefused(Exception):
-    """The request's signature headers do not prove it comes from the configured app, now."""
 
 
 @dataclass(slots=True)
@@ -109,8 +95,7 @@ class Simulator:
         self._serial = 0
         self._raw_serial = 0
         self.events: dict[str, ReceivedEvent] = {}  # by event id, in arrival order
-        self._nonces: dict[str, float] = {}
-        self._nonce_expiry: deque[tuple[float, str]] = deque()
+        self._verifier = RequestVerifier(app_key, app_secret, sign_method)
         self._errors = random.Random(f"{seed}:errors")
         self.stats: Counter[tuple[str, int]] = Counter()
 
@@ -253,53 +238,7 @@ class Simulator:
         now_ms: int | None = None,
     ) -> None:
         """Raise SignatureRefused unless the request is signed by the configured app, now, with a fresh nonce."""
-        app_key = headers.get(APP_KEY_HEADER)
-        timestamp = headers.get(TIMESTAMP_HEADER)
-        nonce = headers.get(NONCE_HEADER)
-        sign_method = headers.get(SIGN_METHOD_HEADER)
-        signature = headers.get(SIGNATURE_HEADER)
-        missing = [
-            name
-            for name, value in (
-                (APP_KEY_HEADER, app_key),
-                (TIMESTAMP_HEADER, timestamp),
-                (NONCE_HEADER, nonce),
-                (SIGN_METHOD_HEADER, sign_method),
-                (SIGNATURE_HEADER, signature),
-            )
-            if not value
-        ]
-        if missing:
-            raise SignatureRefused(f"missing header(s) {', '.join(missing)}")
-        if not hmac.compare_digest(app_key.encode(), self.app_key.encode()):
-            raise SignatureRefused("unknown app key")
-        if sign_method != self.sign_method:
-            raise SignatureRefused(f"sign method {sign_method[:20]!r} is not the one agreed ({self.sign_method})")
-        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 15):
-            raise SignatureRefused("timestamp must be Unix milliseconds")
-        now_ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-        if abs(now_ms - int(timestamp)) > SIGNATURE_WINDOW_MS:
-            raise SignatureRefused(f"timestamp more than {SIGNATURE_WINDOW_MS // 1000} s off the platform's clock")
-        if not (nonce.isascii() and nonce.isprintable() and NONCE_MIN <= len(nonce) <= NONCE_MAX):
-            raise SignatureRefused(f"nonce must be {NONCE_MIN} to {NONCE_MAX} printable ASCII characters")
-        self._forget_nonces(now_ms / 1000)
-        if nonce in self._nonces:
-            raise SignatureRefused("nonce already used in the last 10 minutes")
-        expected = sign_request(
-            self.sign_method, self.app_secret, method, path, query, self.app_key, timestamp, nonce, body
-        )
-        given = signature.strip().lower()
-        if not (given.isascii() and hmac.compare_digest(expected, given)):
-            raise SignatureRefused("signature does not match")
-        # Only a verified request uses up its nonce: a forged one must not block the real sender's.
-        expiry = now_ms / 1000 + NONCE_TTL_S
-        self._nonces[nonce] = expiry
-        self._nonce_expiry.append((expiry, nonce))
-
-    def _forget_nonces(self, now_s: float) -> None:
-        while self._nonce_expiry and self._nonce_expiry[0][0] < now_s:
-            _, nonce = self._nonce_expiry.popleft()
-            self._nonces.pop(nonce, None)
+        self._verifier.verify(headers, method, path, query, body, now_ms)
 
     def injected_error(self) -> int | None:
         """An error status to answer instead of the real one (error_rate), or None."""

@@ -55,7 +55,14 @@ STATUS_CODES = {
 STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 EVENT_KINDS = {"01": "status", "02": "reply"}  # sjlx: 状态变更, 答复
 ERROR_CODES = {
-    400: "4000", 401: "4001", 403: "4003", 404: "4004", 413: "4013", 429: "4029", 500: "5000", 503: "5003",
+    400: "4000",
+    401: "4001",
+    403: "4003",
+    404: "4004",
+    413: "4013",
+    429: "4029",
+    500: "5000",
+    503: "5003",
 }
 PAGE_SIZE_DEFAULT = 100
 PAGE_SIZE_MAX = 1000
@@ -120,8 +127,24 @@ class Hrss12333ServerDialect(ServerDialect):
     id_field: ClassVar[str | None] = "gdbh"
     # Required: gdbh, sqlx, nr, cjsj, gxsj. Everything else the platform may leave out.
     optional_fields: ClassVar[tuple[str, ...]] = (
-        "ywlb", "bt", "sqrlx", "sqr", "sqr.xm", "sqr.sjhm", "sqr.sfzhm", "bmbz", "dw", "dw.tyshxydm",
-        "dw.dwdz", "xzqhdm", "sfdz", "qxje", "sjrs", "fjlb", "fssj", "zt",
+        "ywlb",
+        "bt",
+        "sqrlx",
+        "sqr",
+        "sqr.xm",
+        "sqr.sjhm",
+        "sqr.sfzhm",
+        "bmbz",
+        "dw",
+        "dw.tyshxydm",
+        "dw.dwdz",
+        "xzqhdm",
+        "sfdz",
+        "qxje",
+        "sjrs",
+        "fjlb",
+        "fssj",
+        "zt",
     )
     date_fields: ClassVar[tuple[str, ...]] = ("fssj", "cjsj", "gxsj")
     protected_fields: ClassVar[tuple[str, ...]] = ("gdbh", "gxsj")
@@ -163,8 +186,11 @@ class Hrss12333ServerDialect(ServerDialect):
             "bmbz": "1" if d.get("confidential") else "0",
         }
         if order.subject is not None:
-            employer = {"dwmc": order.subject.name, "tyshxydm": order.subject.credit_code,
-                        "dwdz": order.subject.address}
+            employer = {
+                "dwmc": order.subject.name,
+                "tyshxydm": order.subject.credit_code,
+                "dwdz": order.subject.address,
+            }
             item["dw"] = {k: v for k, v in employer.items() if v is not None}
         optional = {
             "xzqhdm": order.division_code,
@@ -174,18 +200,25 @@ class Hrss12333ServerDialect(ServerDialect):
             "fjlb": [
                 {"wjmc": f["name"], "wjlj": f["url"], "wjlx": f["media_type"], "wjdx": f["size"]}
                 for f in d.get("attachments", [])
-            ] or None,
+            ]
+            or None,
             "fssj": ms(order.occurred_at) if order.occurred_at else None,
         }
         item |= {k: v for k, v in optional.items() if v is not None}
-        item |= {"cjsj": ms(order.created_at), "gxsj": ms(order.updated_at),
-                 "zt": STATUS_CODES.get(order.status, "10")}
+        item |= {
+            "cjsj": ms(order.created_at),
+            "gxsj": ms(order.updated_at),
+            "zt": STATUS_CODES.get(order.status, "10"),
+        }
         return item
 
     def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
         """{"fhm": "0000", "fhxx": "成功", "jg": {"gdlb", "sfyxy", "fwqsj"}}."""
-        return {"fhm": OK, "fhxx": "成功",
-                "jg": {"gdlb": items, "sfyxy": "1" if has_more else "0", "fwqsj": ms(server_time)}}
+        return {
+            "fhm": OK,
+            "fhxx": "成功",
+            "jg": {"gdlb": items, "sfyxy": "1" if has_more else "0", "fwqsj": ms(server_time)},
+        }
 
     def render_error(self, status: int, message: str) -> dict[str, Any]:
         """{"fhm": <code for the status>, "fhxx": message}."""
@@ -228,8 +261,11 @@ class Hrss12333ServerDialect(ServerDialect):
     def render_receipt(self, event: ReceivedEvent, duplicate: bool) -> dict[str, Any]:
         """jg.jsbh (接收编号, the same for a repeated event id) and jg.sfcf (是否重复)."""
         reference = "FK" + hashlib.sha256(event.event_id.encode()).hexdigest()[:16].upper()
-        return {"fhm": OK, "fhxx": "重复推送，已忽略" if duplicate else "成功",
-                "jg": {"sjid": event.event_id, "jsbh": reference, "sfcf": "1" if duplicate else "0"}}
+        return {
+            "fhm": OK,
+            "fhxx": "重复推送，已忽略" if duplicate else "成功",
+            "jg": {"sjid": event.event_id, "jsbh": reference, "sfcf": "1" if duplicate else "0"},
+        }
 
     def generate(self, n: int, now: datetime, seed: int) -> WorkOrder:
         """The n-th work order of a seed: a realistic 12333 appeal."""
@@ -237,6 +273,7 @@ class Hrss12333ServerDialect(ServerDialect):
 
 
 # -- the generator ------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Region:
@@ -262,34 +299,115 @@ REGIONS = (
 BIRTHPLACES = (*(r.code for r in REGIONS), "362101", "362132", "430124", "441481", "350821", "360121")
 SURNAMES = "刘陈钟曾谢黄李王张赖廖邱温罗肖朱郭杨胡吴"
 GIVEN_NAMES = (
-    "建华", "志强", "桂英", "小红", "海波", "春生", "国平", "水根", "冬梅", "伟", "敏", "丽萍", "文斌",
-    "金生", "华英", "秀兰", "俊杰", "磊", "婷", "家福", "荣华", "九妹", "永明", "晓燕", "德胜", "雪芳",
+    "建华",
+    "志强",
+    "桂英",
+    "小红",
+    "海波",
+    "春生",
+    "国平",
+    "水根",
+    "冬梅",
+    "伟",
+    "敏",
+    "丽萍",
+    "文斌",
+    "金生",
+    "华英",
+    "秀兰",
+    "俊杰",
+    "磊",
+    "婷",
+    "家福",
+    "荣华",
+    "九妹",
+    "永明",
+    "晓燕",
+    "德胜",
+    "雪芳",
 )
 MOBILE_PREFIXES = (
-    "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "157", "158", "159",
-    "166", "173", "177", "180", "181", "182", "183", "186", "187", "188", "189", "191", "198", "199",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
-BUILDERS = ("江西赣建建设工程有限公司", "赣州宏远建筑工程有限公司", "江西章江市政工程有限公司",
-            "赣州恒达建设集团有限公司", "瑞金红都建筑劳务有限公司", "江西振兴路桥工程有限公司")
-PROJECTS = ("{town}安置房项目", "{county}人民医院门诊综合楼项目", "锦绣华庭二期", "{town}中心小学教学楼改扩建工程",
-            "蓉江新城道路提升工程", "{county}工业园标准厂房项目", "御景花园三期", "{town}污水管网改造工程")
+BUILDERS = (
+    "江西赣建建设工程有限公司",
+    "赣州宏远建筑工程有限公司",
+    "江西章江市政工程有限公司",
+    "赣州恒达建设集团有限公司",
+    "瑞金红都建筑劳务有限公司",
+    "江西振兴路桥工程有限公司",
+)
+PROJECTS = (
+    "{town}安置房项目",
+    "{county}人民医院门诊综合楼项目",
+    "锦绣华庭二期",
+    "{town}中心小学教学楼改扩建工程",
+    "蓉江新城道路提升工程",
+    "{county}工业园标准厂房项目",
+    "御景花园三期",
+    "{town}污水管网改造工程",
+)
 TRADES = ("木工", "钢筋工", "泥工", "架子工", "水电工", "小工", "油漆工", "模板工")
-FACTORIES = ("赣州鑫达电子科技有限公司", "南康区华美家具有限公司", "赣州金宏鞋业有限公司", "江西万和服饰有限公司",
-             "赣州盛源稀土新材料有限公司", "信丰县永兴五金制品有限公司", "于都县锦程纺织有限公司")
+FACTORIES = (
+    "赣州鑫达电子科技有限公司",
+    "南康区华美家具有限公司",
+    "赣州金宏鞋业有限公司",
+    "江西万和服饰有限公司",
+    "赣州盛源稀土新材料有限公司",
+    "信丰县永兴五金制品有限公司",
+    "于都县锦程纺织有限公司",
+)
 FACTORY_JOBS = ("普工", "质检员", "仓管员", "开料工", "油漆工", "车工", "叉车司机", "文员")
-SHOPS = (("赣州悦享餐饮管理有限公司", "餐厅"), ("瑞金市优学教育培训中心", "培训机构"),
-         ("赣州力美健身服务有限公司", "健身房"), ("章贡区颐和养生馆", "美容养生馆"))
+SHOPS = (
+    ("赣州悦享餐饮管理有限公司", "餐厅"),
+    ("瑞金市优学教育培训中心", "培训机构"),
+    ("赣州力美健身服务有限公司", "健身房"),
+    ("章贡区颐和养生馆", "美容养生馆"),
+)
 CITIES_AWAY = ("广东省东莞市", "广东省深圳市", "广东省佛山市", "浙江省宁波市", "福建省厦门市", "上海市")
 SUGGESTIONS = (
-    ("建议延长社保服务大厅周末办公时间",
-     "我们在外面上班的人平时请不了假，社保大厅周六周日又不开门，办个社保卡补办、医保备案都要专门请假。"
-     "建议{county}社保服务大厅周六上午开放，或者把更多业务放到赣服通上办理。"),
-    ("建议简化失业保险金申领材料",
-     "现在失业保险金已经可以网上申领了，但还是要求到窗口交纸质解除劳动合同证明，来回跑了两趟。"
-     "建议和企业的减员记录直接核对，不再要求个人提交纸质材料。"),
-    ("建议在工业园设立劳动维权服务站",
-     "{county}工业园有几千名工人，遇到拖欠工资、不签合同的问题不知道找谁，去劳动监察大队要坐一个多小时公交。"
-     "建议在园区设立劳动维权服务站，定期有工作人员坐班。"),
+    (
+        "建议延长社保服务大厅周末办公时间",
+        "我们在外面上班的人平时请不了假，社保大厅周六周日又不开门，办个社保卡补办、医保备案都要专门请假。"
+        "建议{county}社保服务大厅周六上午开放，或者把更多业务放到赣服通上办理。",
+    ),
+    (
+        "建议简化失业保险金申领材料",
+        "现在失业保险金已经可以网上申领了，但还是要求到窗口交纸质解除劳动合同证明，来回跑了两趟。"
+        "建议和企业的减员记录直接核对，不再要求个人提交纸质材料。",
+    ),
+    (
+        "建议在工业园设立劳动维权服务站",
+        "{county}工业园有几千名工人，遇到拖欠工资、不签合同的问题不知道找谁，去劳动监察大队要坐一个多小时公交。"
+        "建议在园区设立劳动维权服务站，定期有工作人员坐班。",
+    ),
 )
 
 
@@ -351,8 +469,11 @@ class _Generator:
 
     def employer(self, name: str) -> Party:
         address = f"江西省{self.region.city}{self.region.county}{self.rng.choice(self.region.towns)}"
-        return Party(name=name, credit_code=self.uscc() if self.rng.random() < 0.85 else None,
-                     address=address if self.rng.random() < 0.7 else None)
+        return Party(
+            name=name,
+            credit_code=self.uscc() if self.rng.random() < 0.85 else None,
+            address=address if self.rng.random() < 0.7 else None,
+        )
 
     # -- dates -------------------------------------------------------------------------------------------
 
@@ -372,8 +493,13 @@ class _Generator:
         amount = people * months * r.randint(18, 26) * r.choice((220, 260, 300, 350, 380))
         (y1, m1), (_, m2) = self.months_back(months + 1), self.months_back(1)
         boss = r.choice(SURNAMES) + "某"
-        title = r.choice((f"{project}拖欠{people}名农民工工资", f"{project}包工头拖欠工资不给",
-                          f"讨薪：{project}欠我们{months}个月工资"))
+        title = r.choice(
+            (
+                f"{project}拖欠{people}名农民工工资",
+                f"{project}包工头拖欠工资不给",
+                f"讨薪：{project}欠我们{months}个月工资",
+            )
+        )
         content = (
             f"我们是在{self.region.county}{place}做{r.choice(TRADES)}的工人，一共{people}个人，"
             f"{y1}年{m1}月进场，一直干到{m2}月。施工总承包单位是{builder}，劳务由包工头{boss}负责。"
@@ -384,11 +510,25 @@ class _Generator:
         )
         files = []
         if r.random() < 0.2:
-            files = [{"name": "欠条.jpg", "url": f"https://12333.jxhrss.example/fj/{r.getrandbits(48):012x}.jpg",
-                      "media_type": "image/jpeg", "size": r.randint(200_000, 3_000_000)}]
+            files = [
+                {
+                    "name": "欠条.jpg",
+                    "url": f"https://12333.jxhrss.example/fj/{r.getrandbits(48):012x}.jpg",
+                    "media_type": "image/jpeg",
+                    "size": r.randint(200_000, 3_000_000),
+                }
+            ]
         details = {"unpaid_wages": amount, "people_involved": people, "attachments": files}
-        return _Text("欠薪", r.choice(("complaint", "complaint", "help")), title, content, (20, 240),
-                     self.employer(builder), details, f"江西省{self.region.city}{self.region.county}{place}工地")
+        return _Text(
+            "欠薪",
+            r.choice(("complaint", "complaint", "help")),
+            title,
+            content,
+            (20, 240),
+            self.employer(builder),
+            details,
+            f"江西省{self.region.city}{self.region.county}{place}工地",
+        )
 
     def wages_factory(self) -> _Text:
         r = self.rng
@@ -403,8 +543,15 @@ class _Generator:
             + (f"车间里还有{people - 1}个同事也一样被拖欠。" if people > 1 else "")
             + "多次找公司人事和老板讨要，都说再等等，现在电话也不接了。请求帮助追讨。"
         )
-        return _Text("欠薪", r.choice(("complaint", "help")), f"{company}拖欠工资{months}个月", content, (30, 150),
-                     self.employer(company), {"unpaid_wages": wage * months * people, "people_involved": people})
+        return _Text(
+            "欠薪",
+            r.choice(("complaint", "help")),
+            f"{company}拖欠工资{months}个月",
+            content,
+            (30, 150),
+            self.employer(company),
+            {"unpaid_wages": wage * months * people, "people_involved": people},
+        )
 
     def wages_closed(self) -> _Text:
         r = self.rng
@@ -414,8 +561,15 @@ class _Generator:
             f"我们是{company}的员工，{kind}上个星期突然关门，老板联系不上，店里{people}个员工上个月和这个月的工资都没发，"
             "社保也停缴了两个月。听说还有很多会员卡没退。请问我们的工资应该找谁要？能不能申请劳动仲裁？"
         )
-        return _Text("欠薪", "help", f"{kind}老板跑路，{people}名员工工资无人支付", content, (3, 20),
-                     self.employer(company), {"people_involved": people})
+        return _Text(
+            "欠薪",
+            "help",
+            f"{kind}老板跑路，{people}名员工工资无人支付",
+            content,
+            (3, 20),
+            self.employer(company),
+            {"people_involved": people},
+        )
 
     def insurance_transfer(self) -> _Text:
         r = self.rng
@@ -435,8 +589,15 @@ class _Generator:
             f"我在{company}上班{years}年了，入职时签了劳动合同，但公司一直没有给我们交社会保险，问了人事说"
             "转正以后再交，到现在都没交。车间里几十个工人都是这样。请求相关部门依法查处，督促公司为我们补缴社保。"
         )
-        return _Text("社会保险", "complaint", f"{company}不给员工缴纳社保", content, (10, 90),
-                     self.employer(company), {"people_involved": r.randint(1, 60)})
+        return _Text(
+            "社会保险",
+            "complaint",
+            f"{company}不给员工缴纳社保",
+            content,
+            (10, 90),
+            self.employer(company),
+            {"people_involved": r.randint(1, 60)},
+        )
 
     def insurance_medical(self) -> _Text:
         away = self.rng.choice(CITIES_AWAY)
@@ -458,10 +619,12 @@ class _Generator:
         return _Text("社会保险", "help", "档案出生日期与身份证不一致无法办理退休", content, (5, 40))
 
     def insurance_card(self) -> _Text:
-        content = self.rng.choice((
-            "我的社保卡丢了，想补办一张，请问在哪里补办？补办要多长时间？补办期间看病能不能用医保电子凭证？",
-            "第三代社保卡已经领到了，但是去银行激活说要本人带身份证，我母亲行动不便，能不能家属代办激活？",
-        ))
+        content = self.rng.choice(
+            (
+                "我的社保卡丢了，想补办一张，请问在哪里补办？补办要多长时间？补办期间看病能不能用医保电子凭证？",
+                "第三代社保卡已经领到了，但是去银行激活说要本人带身份证，我母亲行动不便，能不能家属代办激活？",
+            )
+        )
         return _Text("社会保险", "help", "社保卡补办和激活", content, (0, 7))
 
     def insurance_flexible(self) -> _Text:
@@ -489,8 +652,9 @@ class _Generator:
             f"我在{company}工作了{years}年，上周公司突然通知我明天不用来了，没有任何书面通知，也不给经济补偿，"
             f"只结了当月工资。按照劳动合同法应该给{years}个月工资的补偿。请求帮助维护我的合法权益。"
         )
-        return _Text("劳动关系", "complaint", "公司违法解除劳动合同不给经济补偿", content, (3, 30),
-                     self.employer(company))
+        return _Text(
+            "劳动关系", "complaint", "公司违法解除劳动合同不给经济补偿", content, (3, 30), self.employer(company)
+        )
 
     def labour_injury(self) -> _Text:
         r = self.rng
@@ -507,8 +671,15 @@ class _Generator:
             f"{company}要求我们每天上班12个小时，一个月只休息两天，加班从来不算加班费，说工资里已经包含了。"
             "请问这样合法吗？希望劳动监察部门去查一下。"
         )
-        return _Text("劳动关系", "complaint", "企业长期超时加班不付加班费", content, (5, 60),
-                     self.employer(company), {"people_involved": self.rng.randint(20, 200)})
+        return _Text(
+            "劳动关系",
+            "complaint",
+            "企业长期超时加班不付加班费",
+            content,
+            (5, 60),
+            self.employer(company),
+            {"people_involved": self.rng.randint(20, 200)},
+        )
 
     def employment_unemployment(self) -> _Text:
         years = self.rng.randint(1, 10)
@@ -548,18 +719,32 @@ class _Generator:
 
     def report_fraud(self) -> _Text:
         company = self.rng.choice(FACTORIES + BUILDERS)
-        content = self.rng.choice((
-            f"举报{company}虚构劳动关系，给老板的亲戚朋友挂靠参保，这些人从来没在公司上过班，"
-            "有的人已经按企业职工办理了退休领取养老金，涉嫌骗取社会保险基金。",
-            f"{self.town}有一位老人去年已经去世，家属一直没有申报，现在还在冒领养老金，每个月两千多元。",
-        ))
-        return _Text("社会保险", "report", "举报骗取社会保险基金", content, (30, 365), self.employer(company),
-                     {"confidential": True})
+        content = self.rng.choice(
+            (
+                f"举报{company}虚构劳动关系，给老板的亲戚朋友挂靠参保，这些人从来没在公司上过班，"
+                "有的人已经按企业职工办理了退休领取养老金，涉嫌骗取社会保险基金。",
+                f"{self.town}有一位老人去年已经去世，家属一直没有申报，现在还在冒领养老金，每个月两千多元。",
+            )
+        )
+        return _Text(
+            "社会保险",
+            "report",
+            "举报骗取社会保险基金",
+            content,
+            (30, 365),
+            self.employer(company),
+            {"confidential": True},
+        )
 
     def suggestion(self) -> _Text:
         title, content = self.rng.choice(SUGGESTIONS)
-        return _Text("社会保险" if "社保" in title else "就业", "suggestion", title,
-                     content.format(county=self.region.county), (0, 30))
+        return _Text(
+            "社会保险" if "社保" in title else "就业",
+            "suggestion",
+            title,
+            content.format(county=self.region.county),
+            (0, 30),
+        )
 
     def praise(self) -> _Text:
         people = self.rng.randint(5, 30)
@@ -570,10 +755,12 @@ class _Generator:
         return _Text("欠薪", "praise", "感谢劳动保障监察大队帮我们追回工资", content, (5, 40))
 
     def unit_registration(self) -> _Text:
-        content = self.rng.choice((
-            "我们公司新招了一批员工，请问新参保人员的社保登记可以在网上办理吗？当月入职当月能不能缴费？",
-            "请问我们企业今年符合失业保险稳岗返还的条件吗？需要企业自己申请还是系统直接发放？",
-        ))
+        content = self.rng.choice(
+            (
+                "我们公司新招了一批员工，请问新参保人员的社保登记可以在网上办理吗？当月入职当月能不能缴费？",
+                "请问我们企业今年符合失业保险稳岗返还的条件吗？需要企业自己申请还是系统直接发放？",
+            )
+        )
         return _Text("社会保险", "consultation", "企业社保业务咨询", content, (0, 5))
 
     def board_message(self) -> _Text:
@@ -584,12 +771,29 @@ class _Generator:
         return _Text("社会保险", "consultation" if asks else "complaint", post["title"].strip(), content, (1, 30))
 
     TEMPLATES: ClassVar[tuple[tuple[str, int], ...]] = (
-        ("wages_site", 16), ("wages_factory", 8), ("wages_closed", 4), ("insurance_transfer", 6),
-        ("insurance_unpaid", 6), ("insurance_medical", 4), ("insurance_pension", 3), ("insurance_card", 3),
-        ("insurance_flexible", 2), ("labour_contract", 4), ("labour_dismissal", 4), ("labour_injury", 3),
-        ("labour_overtime", 2), ("employment_unemployment", 5), ("employment_startup", 2),
-        ("employment_training", 2), ("talent_title", 2), ("talent_archive", 2), ("report_fraud", 2),
-        ("suggestion", 2), ("praise", 2), ("unit_registration", 2), ("board_message", 4),
+        ("wages_site", 16),
+        ("wages_factory", 8),
+        ("wages_closed", 4),
+        ("insurance_transfer", 6),
+        ("insurance_unpaid", 6),
+        ("insurance_medical", 4),
+        ("insurance_pension", 3),
+        ("insurance_card", 3),
+        ("insurance_flexible", 2),
+        ("labour_contract", 4),
+        ("labour_dismissal", 4),
+        ("labour_injury", 3),
+        ("labour_overtime", 2),
+        ("employment_unemployment", 5),
+        ("employment_startup", 2),
+        ("employment_training", 2),
+        ("talent_title", 2),
+        ("talent_archive", 2),
+        ("report_fraud", 2),
+        ("suggestion", 2),
+        ("praise", 2),
+        ("unit_registration", 2),
+        ("board_message", 4),
     )
 
     def work_order(self, n: int) -> WorkOrder:
@@ -622,8 +826,8 @@ class _Generator:
             updated_at=self.now,
             occurred_at=to_ms_precision(occurred) if r.random() < 0.8 else None,
             division_code=self.region.code,
-            address=text.address or (f"江西省{self.region.city}{self.region.county}{self.town}"
-                                     if r.random() < 0.5 else None),
+            address=text.address
+            or (f"江西省{self.region.city}{self.region.county}{self.town}" if r.random() < 0.5 else None),
             category=text.ywlb,
             subject=text.employer,
             details=details,

@@ -258,26 +258,66 @@ REGIONS = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高钟曾谢赖廖邱温肖"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红晓燕鹏辉婷雪梅佳慧"
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
-    "157", "158", "159", "166", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
 )
 BRANDS = ("悦动", "金源", "美佳", "恒通", "鑫达", "华联", "佳和", "宏泰", "优品", "新世纪", "百汇", "康达")
 FOODS = (
-    ("纯牛奶", "食品"), ("面包", "食品"), ("酸奶", "食品"), ("速冻水饺", "食品"), ("袋装卤味", "食品"),
+    ("纯牛奶", "食品"),
+    ("面包", "食品"),
+    ("酸奶", "食品"),
+    ("速冻水饺", "食品"),
+    ("袋装卤味", "食品"),
     ("蛋白粉", "保健食品"),
 )
 APPLIANCES = (
-    ("空调", "家用电器", (2599, 4999)), ("冰箱", "家用电器", (1999, 6999)), ("洗衣机", "家用电器", (1299, 3999)),
-    ("手机", "通讯器材", (1299, 6999)), ("笔记本电脑", "电子产品", (3999, 8999)),
+    ("空调", "家用电器", (2599, 4999)),
+    ("冰箱", "家用电器", (1999, 6999)),
+    ("洗衣机", "家用电器", (1299, 3999)),
+    ("手机", "通讯器材", (1299, 6999)),
+    ("笔记本电脑", "电子产品", (3999, 8999)),
     ("电动自行车", "交通工具", (1899, 4599)),
 )
 ONLINE_GOODS = (
-    ("羽绒服", "服装鞋帽", (299, 1299)), ("运动鞋", "服装鞋帽", (199, 899)), ("蓝牙耳机", "通讯器材", (99, 999)),
-    ("扫地机器人", "家用电器", (999, 2999)), ("护肤套装", "化妆品", (199, 1299)),
+    ("羽绒服", "服装鞋帽", (299, 1299)),
+    ("运动鞋", "服装鞋帽", (199, 899)),
+    ("蓝牙耳机", "通讯器材", (99, 999)),
+    ("扫地机器人", "家用电器", (999, 2999)),
+    ("护肤套装", "化妆品", (199, 1299)),
 )
 FAKE_GOODS = (
-    ("白酒", "食品", "飞天茅台", (1499, 2999)), ("运动鞋", "服装鞋帽", "耐克", (399, 1299)),
-    ("口红", "化妆品", "迪奥", (199, 399)), ("手机充电器", "通讯器材", "华为", (79, 199)),
+    ("白酒", "食品", "飞天茅台", (1499, 2999)),
+    ("运动鞋", "服装鞋帽", "耐克", (399, 1299)),
+    ("口红", "化妆品", "迪奥", (199, 399)),
+    ("手机充电器", "通讯器材", "华为", (79, 199)),
 )
 PREPAID = (
     ("健身会所", "健身年卡", "文化娱乐体育服务", (1980, 5980)),
@@ -338,8 +378,11 @@ class _Generator:
         rg = self.region
         brand = self.r.choice(BRANDS)
         name = f"{rg.district}{brand}{shop}" if individual else f"{rg.city[:2]}{brand}{shop}有限公司"
-        party = Party(name=name, credit_code=self.uscc(individual) if self.r.random() < 0.85 else None,
-                      address=self.address())
+        party = Party(
+            name=name,
+            credit_code=self.uscc(individual) if self.r.random() < 0.85 else None,
+            address=self.address(),
+        )
         return party, name
 
     def yuan(self, low: int, high: int) -> str:
@@ -364,8 +407,15 @@ class _Generator:
             f"“内部装修、暂停营业”的通知，店长和前台的电话都打不通，微信也被拉黑。同样情况的会员有{members}，"
             "大家担心商家跑路。请求市场监管部门尽快联系经营者，督促其退还剩余预付款。"
         )
-        return ("complaint", f"{name}突然关门，预付卡余额无法退还", content,
-                "serviceCategory", category, merchant, paid)
+        return (
+            "complaint",
+            f"{name}突然关门，预付卡余额无法退还",
+            content,
+            "serviceCategory",
+            category,
+            merchant,
+            paid,
+        )
 
     def refund_refused(self, when: datetime) -> tuple[Any, ...]:
         goods, category, (low, high) = self.r.choice(ONLINE_GOODS)
@@ -418,8 +468,15 @@ class _Generator:
             "向收银员指出后，对方说价签没来得及换，只退了差价，也不道歉。这种情况不是第一次了，"
             "怀疑商家故意标低价吸引顾客。请价格监管部门查处价格欺诈行为。"
         )
-        return ("complaint", f"{name}结账价格与标价不符", content, "goodsCategory", "日用商品", merchant,
-                f"{charged}.00")
+        return (
+            "complaint",
+            f"{name}结账价格与标价不符",
+            content,
+            "goodsCategory",
+            "日用商品",
+            merchant,
+            f"{charged}.00",
+        )
 
     def faulty_appliance(self, when: datetime) -> tuple[Any, ...]:
         goods, category, (low, high) = self.r.choice(APPLIANCES)
@@ -441,35 +498,60 @@ class _Generator:
             f"到{self.day(when)}已经{self.r.randrange(20, 90)}天没有工人来，多次联系都说过几天，现在电话也不接了。"
             "请求市场监管部门介入，督促解除合同并退还费用。"
         )
-        return ("complaint", f"{name}收取装修款后长期停工", content, "serviceCategory", "房屋装修服务", merchant,
-                paid)
+        return (
+            "complaint",
+            f"{name}收取装修款后长期停工",
+            content,
+            "serviceCategory",
+            "房屋装修服务",
+            merchant,
+            paid,
+        )
 
     def consultation(self, when: datetime) -> tuple[Any, ...]:
-        title, content = self.r.choice((
-            ("咨询预付卡消费纠纷如何维权",
-             "我在一家美容店办了储值卡，现在店要转让给别人，新老板说之前的卡不认。请问这种情况该怎么维权，"
-             "可以要求退还余额吗？"),
-            ("咨询网购商品七天无理由退货的规定",
-             "请问网上买的商品拆了包装还能不能七天无理由退货？哪些商品不适用七天无理由退货？"),
-            ("咨询个体工商户营业执照办理流程",
-             "我想在小区门口开一家小超市，请问办理个体工商户营业执照需要准备哪些材料，可以网上办理吗？"),
-            ("咨询食品标签标注要求",
-             "我们是做手工糕点的小作坊，想在网上销售，请问包装上的标签需要标注哪些内容？"),
-        ))
+        title, content = self.r.choice(
+            (
+                (
+                    "咨询预付卡消费纠纷如何维权",
+                    "我在一家美容店办了储值卡，现在店要转让给别人，新老板说之前的卡不认。请问这种情况该怎么维权，"
+                    "可以要求退还余额吗？",
+                ),
+                (
+                    "咨询网购商品七天无理由退货的规定",
+                    "请问网上买的商品拆了包装还能不能七天无理由退货？哪些商品不适用七天无理由退货？",
+                ),
+                (
+                    "咨询个体工商户营业执照办理流程",
+                    "我想在小区门口开一家小超市，请问办理个体工商户营业执照需要准备哪些材料，可以网上办理吗？",
+                ),
+                (
+                    "咨询食品标签标注要求",
+                    "我们是做手工糕点的小作坊，想在网上销售，请问包装上的标签需要标注哪些内容？",
+                ),
+            )
+        )
         category = ("serviceCategory", "其他服务") if "执照" in title else ("goodsCategory", "其他商品")
         return ("consultation", title, content, *category, None, None)
 
     def suggestion(self, when: datetime) -> tuple[Any, ...]:
-        title, content = self.r.choice((
-            ("建议加强校园周边小卖部食品监管",
-             f"{self.region.district}几所小学附近的小卖部卖很多三无辣条和散装零食，孩子们放学都去买。"
-             "建议市场监管部门定期检查，规范校园周边食品销售。"),
-            ("建议规范商场停车收费公示",
-             "一些商场停车场的收费标准贴在很隐蔽的地方，出场时才知道收费多少。建议要求在入口显著位置公示收费标准。"),
-            ("建议出台预付卡消费管理办法",
-             "最近健身房、美容店跑路的事情很多，消费者损失很大。建议对预付卡发卡企业实行资金监管，"
-             "单张卡金额设上限。"),
-        ))
+        title, content = self.r.choice(
+            (
+                (
+                    "建议加强校园周边小卖部食品监管",
+                    f"{self.region.district}几所小学附近的小卖部卖很多三无辣条和散装零食，孩子们放学都去买。"
+                    "建议市场监管部门定期检查，规范校园周边食品销售。",
+                ),
+                (
+                    "建议规范商场停车收费公示",
+                    "一些商场停车场的收费标准贴在很隐蔽的地方，出场时才知道收费多少。建议要求在入口显著位置公示收费标准。",
+                ),
+                (
+                    "建议出台预付卡消费管理办法",
+                    "最近健身房、美容店跑路的事情很多，消费者损失很大。建议对预付卡发卡企业实行资金监管，"
+                    "单张卡金额设上限。",
+                ),
+            )
+        )
         return ("suggestion", title, content, "serviceCategory", "其他服务", None, None)
 
     def order(self) -> WorkOrder:
@@ -477,8 +559,17 @@ class _Generator:
         created = self.now - timedelta(minutes=r.randrange(2, 180))
         occurred = created - timedelta(days=r.randrange(0, 30), hours=r.randrange(0, 12))
         template = r.choices(
-            (self.prepaid_card, self.refund_refused, self.fake_goods, self.food_safety, self.overcharge,
-             self.faulty_appliance, self.renovation, self.consultation, self.suggestion),
+            (
+                self.prepaid_card,
+                self.refund_refused,
+                self.fake_goods,
+                self.food_safety,
+                self.overcharge,
+                self.faulty_appliance,
+                self.renovation,
+                self.consultation,
+                self.suggestion,
+            ),
             weights=(18, 14, 12, 14, 10, 10, 6, 10, 6),
         )[0]
         kind, title, content, category_field, category, merchant, amount = template(occurred)

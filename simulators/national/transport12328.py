@@ -107,47 +107,82 @@ class Region:
 
 REGIONS = (
     Region(
-        "360702", "赣州市", "章贡区", "赣B", 114.935, 25.831,
+        "360702",
+        "赣州市",
+        "章贡区",
+        "赣B",
+        114.935,
+        25.831,
         ("红旗大道", "文清路", "东阳山路", "长征大道", "章江路", "兴国路"),
         ("赣州站", "赣州汽车站", "赣南医学院第一附属医院", "万象城", "中心城区八境台", "赣州黄金机场"),
         ("G105国道", "G323国道", "G45大广高速"),
         ferries=("八境台渡口", "龟角尾渡口"),
     ),
     Region(
-        "360703", "赣州市", "南康区", "赣B", 114.765, 25.661,
+        "360703",
+        "赣州市",
+        "南康区",
+        "赣B",
+        114.765,
+        25.661,
         ("蓉江大道", "南康大道", "东山大道"),
         ("南康区人民医院", "南康家居小镇", "南康汽车站", "赣州西站"),
         ("G323国道", "S219省道", "G72泉南高速"),
     ),
     Region(
-        "360704", "赣州市", "赣县区", "赣B", 115.011, 25.861,
+        "360704",
+        "赣州市",
+        "赣县区",
+        "赣B",
+        115.011,
+        25.861,
         ("赣新大道", "梅林大道", "赣州大道"),
         ("赣县区汽车站", "赣县区人民医院", "储潭镇政府"),
         ("G323国道", "S223省道"),
         ferries=("储潭渡口",),
     ),
     Region(
-        "360781", "赣州市", "瑞金市", "赣B", 116.027, 25.886,
+        "360781",
+        "赣州市",
+        "瑞金市",
+        "赣B",
+        116.027,
+        25.886,
         ("红都大道", "象湖路", "八一路", "金都大道"),
         ("瑞金站", "叶坪景区", "瑞金市人民医院", "红井景区"),
         ("G319国道", "G206国道", "G72泉南高速"),
     ),
     Region(
-        "360102", "南昌市", "东湖区", "赣A", 115.899, 28.685,
+        "360102",
+        "南昌市",
+        "东湖区",
+        "赣A",
+        115.899,
+        28.685,
         ("八一大道", "阳明路", "北京西路", "象山北路"),
         ("南昌站", "八一广场", "江西省人民医院", "滕王阁", "万寿宫历史文化街区"),
         ("G105国道", "G320国道"),
         metro=True,
     ),
     Region(
-        "360111", "南昌市", "青山湖区", "赣A", 115.962, 28.682,
+        "360111",
+        "南昌市",
+        "青山湖区",
+        "赣A",
+        115.962,
+        28.682,
         ("北京东路", "洪都中大道", "上海路", "青山湖大道"),
         ("南昌东站", "青山湖区政府", "江西财经大学蛟桥校区", "昌北国际机场"),
         ("G320国道", "G60沪昆高速"),
         metro=True,
     ),
     Region(
-        "360802", "吉安市", "吉州区", "赣D", 114.994, 27.143,
+        "360802",
+        "吉安市",
+        "吉州区",
+        "赣D",
+        114.994,
+        27.143,
         ("井冈山大道", "吉州大道", "阳明西路"),
         ("吉安站", "吉安汽车站", "吉安市中心人民医院", "庐陵文化生态园"),
         ("G105国道", "G319国道"),
@@ -158,9 +193,38 @@ REGIONS = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高钟曾谢邱廖赖温"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红春梅海燕晓东"
 MOBILE_PREFIXES = (
-    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "155", "156",
-    "157", "158", "159", "166", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "191",
-    "198", "199",
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "153",
+    "155",
+    "156",
+    "157",
+    "158",
+    "159",
+    "166",
+    "177",
+    "180",
+    "181",
+    "182",
+    "183",
+    "185",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
 )
 PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 INTAKE = (("phone", 60), ("wechat", 20), ("web", 10), ("app", 10))
@@ -169,7 +233,11 @@ TAXI_COMPANIES = ("通达", "金盾", "鸿运", "安达", "畅达", "华顺")
 RIDE_PLATFORMS = ("畅行", "快客", "优程", "易达", "云途")
 EXCUSES = ("马上要交班了", "那边不顺路", "那边太堵了不去", "去了回程没客", "只拼车不单送")
 ITEMS = (
-    "一部黑色手机", "一个装着身份证和银行卡的钱包", "一个双肩包，里面有笔记本电脑", "孩子的书包", "一袋刚买的药",
+    "一部黑色手机",
+    "一个装着身份证和银行卡的钱包",
+    "一个双肩包，里面有笔记本电脑",
+    "孩子的书包",
+    "一袋刚买的药",
 )
 CAR_MODELS = ("白色比亚迪秦", "黑色大众帕萨特", "蓝色吉利帝豪", "银色丰田卡罗拉", "白色长安逸动")
 COLOURS = ("绿色", "蓝白色", "黄色")
@@ -203,8 +271,10 @@ def _caller_name(rng: random.Random, anonymous: bool) -> str | None:
 def operator_credit_code(name: str, adcode: str) -> str:
     """A unified social credit code for a company, stable per name (a few have a wrong check character)."""
     rng = random.Random(f"credit:{name}")
-    org = "".join(rng.choice("0123456789") for _ in range(7)) + rng.choice(CREDIT_ALPHABET[10:]) + rng.choice(
-        "0123456789"
+    org = (
+        "".join(rng.choice("0123456789") for _ in range(7))
+        + rng.choice(CREDIT_ALPHABET[10:])
+        + rng.choice("0123456789")
     )
     code = credit_code("91" + adcode + org)
     if rng.random() < 0.04:
@@ -261,8 +331,16 @@ def _when(occurred: datetime | None, created: datetime) -> tuple[str, str]:
     days = (created.astimezone(BEIJING).date() - moment.date()).days
     day = {0: "今天", 1: "昨天", 2: "前天"}.get(days, f"{moment.month}月{moment.day}日")
     hour = moment.hour
-    part = "凌晨" if hour < 6 else "早上" if hour < 9 else "上午" if hour < 12 else "中午" if hour < 14 else (
-        "下午" if hour < 18 else "晚上"
+    part = (
+        "凌晨"
+        if hour < 6
+        else "早上"
+        if hour < 9
+        else "上午"
+        if hour < 12
+        else "中午"
+        if hour < 14
+        else ("下午" if hour < 18 else "晚上")
     )
     h12 = hour if hour <= 12 else hour - 12
     minute = f"{moment.minute}分" if moment.minute else ""
@@ -289,11 +367,15 @@ def _taxi_refusal(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     plate, place, dest = _taxi_plate(rng, r), rng.choice(r.places), rng.choice(r.roads)
     weather = rng.choice(("当时下着大雨", "当时天已经黑了", "当时带着老人和小孩"))
     return Draft(
-        "complaint", "taxi", f"出租车{plate}拒载",
+        "complaint",
+        "taxi",
+        f"出租车{plate}拒载",
         f"{day}{time}左右，我在{place}路边拦下一辆出租车，车牌{plate}，说要去{dest}，司机问完目的地说"
         f"“{rng.choice(EXCUSES)}”，拒绝载客直接开走了。{weather}，等了二十多分钟才打到车。请依法查处该司机拒载行为，"
         "并加强对出租车的管理。",
-        plate=plate, operator=_taxi_company(rng, r), address=r.at(place),
+        plate=plate,
+        operator=_taxi_company(rng, r),
+        address=r.at(place),
     )
 
 
@@ -302,11 +384,16 @@ def _taxi_detour(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     place, dest = rng.sample(r.places, 2)
     fare = rng.randrange(12, 40)
     return Draft(
-        "complaint", "taxi", "出租车司机故意绕路多收费",
+        "complaint",
+        "taxi",
+        "出租车司机故意绕路多收费",
         f"{day}{time}我从{place}乘坐{plate}出租车去{dest}，平时打表大约{fare}元，这次司机没有按导航走，"
         f"绕到{road}兜了一大圈，最后收了{fare + rng.randrange(15, 45)}元。我当场提出异议，司机态度蛮横，"
         "说嫌贵可以去投诉。我有手机导航轨迹截图，要求退还多收的车费并处理该司机。",
-        plate=plate, operator=_taxi_company(rng, r), address=r.at(place), photos=rng.choice((0, 1, 2)),
+        plate=plate,
+        operator=_taxi_company(rng, r),
+        address=r.at(place),
+        photos=rng.choice((0, 1, 2)),
     )
 
 
@@ -314,18 +401,24 @@ def _taxi_no_meter(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     station = next((p for p in r.places if p.endswith(("站", "机场"))), r.places[0])
     dest = rng.choice(r.roads)
     return Draft(
-        "complaint", "taxi", f"{station}出租车不打表、拼客议价",
+        "complaint",
+        "taxi",
+        f"{station}出租车不打表、拼客议价",
         f"{day}{time}在{station}出站口排队坐出租车，司机不打表，开口要价{rng.randrange(40, 90)}元到{dest}，"
         f"还要再拉两个人拼车，说晚上都是这个价。{station}出口的出租车普遍议价拼客，外地旅客意见很大，"
         f"希望管理部门加强{station}夜间出租车管理。",
-        plate=_taxi_plate(rng, r), operator=_taxi_company(rng, r), address=r.at(station),
+        plate=_taxi_plate(rng, r),
+        operator=_taxi_company(rng, r),
+        address=r.at(station),
     )
 
 
 def _taxi_lost_item(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     plate = _taxi_plate(rng, r)
     return Draft(
-        "help", "taxi", "乘坐出租车遗失物品求助",
+        "help",
+        "taxi",
+        "乘坐出租车遗失物品求助",
         f"我{day}{time}左右在{rng.choice(r.places)}坐了一辆{rng.choice(COLOURS)}出租车到{rng.choice(r.roads)}，"
         f"下车时把{rng.choice(ITEMS)}落在后座上了，车牌只记得是{plate[:4]}开头，车费是用微信付的。"
         "恳请帮忙联系司机找回物品，非常感谢！",
@@ -337,10 +430,13 @@ def _taxi_praise(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     plate = _taxi_plate(rng, r)
     driver = rng.choice(SURNAMES) + "师傅"
     return Draft(
-        "praise", "taxi", f"表扬出租车{plate}司机拾金不昧",
+        "praise",
+        "taxi",
+        f"表扬出租车{plate}司机拾金不昧",
         f"我{day}乘坐{plate}出租车时不慎把{rng.choice(ITEMS)}遗落在车上，自己都没发现，司机{driver}在车上发现后"
         "通过付款记录联系上我，专门送了回来，分文不取。特此表扬，希望出租车公司给予表彰。",
-        plate=plate, operator=_taxi_company(rng, r),
+        plate=plate,
+        operator=_taxi_company(rng, r),
     )
 
 
@@ -348,12 +444,16 @@ def _black_car(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     place = rng.choice(r.places)
     plate = _car_plate(rng, r)
     return Draft(
-        "report", "taxi", f"举报{place}附近黑车非法营运",
+        "report",
+        "taxi",
+        f"举报{place}附近黑车非法营运",
         f"{place}门口长期有五六辆私家车拉客揽客，"
         f"每人收费{rng.randrange(20, 60)}元去{rng.choice(REGIONS).district}，"
         f"其中一辆车牌{plate}天天都在。这些车辆没有营运资质，超员拉客，出了事故乘客没有保障，"
         "请交通执法部门查处。",
-        plate=plate, address=r.at(place), anonymous=rng.random() < 0.6,
+        plate=plate,
+        address=r.at(place),
+        anonymous=rng.random() < 0.6,
     )
 
 
@@ -363,12 +463,16 @@ def _ride_overcharge(rng: random.Random, r: Region, day: str, time: str) -> Draf
     plate = _car_plate(rng, r)
     place, dest = rng.sample(r.places, 2)
     return Draft(
-        "complaint", "ride_hailing", "网约车实际扣费远高于预估价",
+        "complaint",
+        "ride_hailing",
+        "网约车实际扣费远高于预估价",
         f"我{day}{time}通过{platform}出行App叫车，从{place}到{dest}，"
         f"预估价{estimate}元，结束行程后实际扣费{estimate * 2 + rng.randrange(5, 30)}元，行程明细显示司机"
         f"多绕了{rng.randrange(5, 16)}公里，还有一笔“高速费”，但全程根本没上高速。联系平台客服三天没有结果，"
         "要求平台退还多收费用。",
-        plate=plate, operator=_operator(f"{r.city}{platform}出行科技有限公司", r), photos=rng.choice((0, 2)),
+        plate=plate,
+        operator=_operator(f"{r.city}{platform}出行科技有限公司", r),
+        photos=rng.choice((0, 2)),
     )
 
 
@@ -377,17 +481,22 @@ def _ride_mismatch(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     plate = _car_plate(rng, r)
     shown, came = rng.sample(CAR_MODELS, 2)
     return Draft(
-        "complaint", "ride_hailing", "网约车实际车辆与平台登记不符",
+        "complaint",
+        "ride_hailing",
+        "网约车实际车辆与平台登记不符",
         f"{day}{time}在{platform}出行App上叫车，接单车辆显示是{shown}、车牌{plate}，来接我的却是一辆{came}，"
         "司机和照片也不是同一个人，说是“帮朋友跑一单”。这种情况存在很大的安全隐患，请核查该平台的车辆和驾驶员资质。",
-        plate=plate, operator=_operator(f"{r.city}{platform}出行科技有限公司", r),
+        plate=plate,
+        operator=_operator(f"{r.city}{platform}出行科技有限公司", r),
         address=r.at(rng.choice(r.roads)),
     )
 
 
 def _ride_licence(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     return Draft(
-        "consultation", "ride_hailing", "网约车驾驶员证怎么办理",
+        "consultation",
+        "ride_hailing",
+        "网约车驾驶员证怎么办理",
         f"我想在{r.city}兼职开网约车，请问办理网络预约出租汽车驾驶员证需要什么条件，要考哪些科目，在哪里报名？"
         f"我的车是{rng.choice(CAR_MODELS)}，{rng.choice(('2019', '2020', '2021', '2022'))}年上的牌，"
         "能不能办车辆运输证？",
@@ -398,11 +507,15 @@ def _bus_frequency(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     route = rng.choice(BUS_ROUTES[:-1])
     interval = rng.choice((10, 12, 15))
     return Draft(
-        "complaint", "bus", f"{route}公交车班次太少、等车时间太长",
+        "complaint",
+        "bus",
+        f"{route}公交车班次太少、等车时间太长",
         f"{route}公交车早晚高峰等车时间经常超过{interval * 3}分钟，站牌上写的发车间隔是{interval}分钟。"
         f"{rng.choice(r.places)}站早上挤满了上班族和学生，来一趟车根本上不去。希望公交公司增加{route}早晚高峰班次，"
         "按站牌公布的间隔发车。",
-        route=route, operator=_bus_company(r), address=r.at(rng.choice(r.roads)),
+        route=route,
+        operator=_bus_company(r),
+        address=r.at(rng.choice(r.roads)),
     )
 
 
@@ -410,10 +523,15 @@ def _bus_skipped_stop(rng: random.Random, r: Region, day: str, time: str) -> Dra
     route = rng.choice(BUS_ROUTES)
     plate = _bus_plate(rng, r)
     return Draft(
-        "complaint", "bus", f"{route}公交车到站不停",
+        "complaint",
+        "bus",
+        f"{route}公交车到站不停",
         f"{day}{time}左右，我在{rng.choice(r.roads)}站等{route}公交车，车牌{plate}，站台上好几个人招手，"
         "司机直接开过去没有停。这种情况已经不是第一次了，下一班又要等二十分钟，上班迟到。请公交公司查处。",
-        plate=plate, route=route, operator=_bus_company(r), address=r.at(rng.choice(r.roads)),
+        plate=plate,
+        route=route,
+        operator=_bus_company(r),
+        address=r.at(rng.choice(r.roads)),
     )
 
 
@@ -421,27 +539,37 @@ def _bus_phone_driving(rng: random.Random, r: Region, day: str, time: str) -> Dr
     route = rng.choice(BUS_ROUTES)
     plate = _bus_plate(rng, r)
     return Draft(
-        "complaint", "bus", f"{route}公交司机开车看手机",
+        "complaint",
+        "bus",
+        f"{route}公交司机开车看手机",
         f"{day}{time}乘坐{route}公交车（车牌{plate}），司机一边开车一边看手机视频，还有几次急刹车，"
         "车上有老人差点摔倒。这样太危险了，我拍了视频，请公交公司严肃处理。",
-        plate=plate, route=route, operator=_bus_company(r), photos=1,
+        plate=plate,
+        route=route,
+        operator=_bus_company(r),
+        photos=1,
     )
 
 
 def _bus_last_bus(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     route = rng.choice(BUS_ROUTES[:-1])
     return Draft(
-        "suggestion", "bus", f"建议{route}公交车延长末班车时间",
+        "suggestion",
+        "bus",
+        f"建议{route}公交车延长末班车时间",
         f"{route}公交车末班车是晚上7点，沿线{rng.choice(r.places)}一带很多人在工业园和商场上班，下班都是8点以后，"
         f"只能打车或者走路回家。建议把{route}末班车延长到晚上9点以后，方便群众出行。",
-        route=route, operator=_bus_company(r),
+        route=route,
+        operator=_bus_company(r),
     )
 
 
 def _bus_new_route(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     a, b = rng.sample(r.places, 2)
     return Draft(
-        "suggestion", "bus", f"建议开通{a}到{b}的公交线路",
+        "suggestion",
+        "bus",
+        f"建议开通{a}到{b}的公交线路",
         f"{a}到{b}目前没有直达公交，要在{rng.choice(r.roads)}换乘，单程要一个多小时。附近几个小区有上万人，"
         f"建议开通一条直达线路，或者把{rng.choice(BUS_ROUTES)}延伸过去。",
         address=r.at(a),
@@ -450,7 +578,9 @@ def _bus_new_route(rng: random.Random, r: Region, day: str, time: str) -> Draft:
 
 def _bus_senior_card(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     return Draft(
-        "consultation", "bus", "老年人免费乘车卡怎么办理",
+        "consultation",
+        "bus",
+        "老年人免费乘车卡怎么办理",
         f"我母亲今年满{rng.choice((60, 65, 70))}周岁，户口在外地，跟我在{r.city}住。请问外地户籍的老人能不能办"
         "老年人免费乘车卡？需要带什么材料，在哪里办理？",
     )
@@ -459,10 +589,13 @@ def _bus_senior_card(rng: random.Random, r: Region, day: str, time: str) -> Draf
 def _bus_praise(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     route = rng.choice(BUS_ROUTES)
     return Draft(
-        "praise", "bus", f"表扬{route}公交车司机",
+        "praise",
+        "bus",
+        f"表扬{route}公交车司机",
         f"{day}{time}我乘坐{route}公交车，车上一位老人身体不舒服，司机{rng.choice(SURNAMES)}师傅马上靠边停车，"
         "帮忙联系家属，等家属来了才继续开车，车上乘客都很感动。希望公交公司表扬这位司机。",
-        route=route, operator=_bus_company(r),
+        route=route,
+        operator=_bus_company(r),
     )
 
 
@@ -470,30 +603,41 @@ def _road_pothole(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     road = rng.choice(r.highways)
     km = f"K{rng.randrange(100, 900)}+{rng.randrange(0, 1000):03d}"
     return Draft(
-        rng.choice(("complaint", "help")), "road", f"{road}{r.district}段路面坑洼严重",
+        rng.choice(("complaint", "help")),
+        "road",
+        f"{road}{r.district}段路面坑洼严重",
         f"{road}{r.district}段{km}附近路面坑槽很多，最大的坑有{rng.randrange(10, 30)}公分深，下雨天积水看不出来，"
         "这个月已经有好几辆电动车在这里摔倒，大货车过去也是颠得厉害。请公路部门尽快修补。",
-        route=road, address=r.at(f"{road}{km}"), photos=rng.choice((1, 2, 3)),
+        route=road,
+        address=r.at(f"{road}{km}"),
+        photos=rng.choice((1, 2, 3)),
     )
 
 
 def _road_guardrail(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     road = rng.choice(r.highways)
     return Draft(
-        "complaint", "road", f"{road}护栏被撞坏一个多月没修",
+        "complaint",
+        "road",
+        f"{road}护栏被撞坏一个多月没修",
         f"{road}{r.district}段一处急弯的波形护栏被车撞坏，倒在路边一个多月了，也没有设置警示标志，"
         "晚上经过特别危险，外侧就是几米深的沟。请尽快修复护栏。",
-        route=road, address=r.at(road), photos=1,
+        route=road,
+        address=r.at(road),
+        photos=1,
     )
 
 
 def _road_works(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     road = rng.choice(r.highways)
     return Draft(
-        "complaint", "road", f"{road}施工路段没有警示标志",
+        "complaint",
+        "road",
+        f"{road}施工路段没有警示标志",
         f"{road}{r.district}段在修路，半幅封闭，但是前方几百米都没有施工警示牌和锥桶，晚上也没有警示灯，"
         f"{day}晚上差点撞上路中间的砂石堆。请督促施工单位规范设置安全设施。",
-        route=road, address=r.at(road),
+        route=road,
+        address=r.at(road),
     )
 
 
@@ -501,10 +645,15 @@ def _road_overload(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     road = rng.choice(r.highways)
     plate = _truck_plate(rng, r)
     return Draft(
-        "report", "road", f"举报{road}夜间超载货车",
+        "report",
+        "road",
+        f"举报{road}夜间超载货车",
         f"最近每天晚上11点以后，{road}{r.district}段有很多拉砂石的大货车，明显超载，车斗上面堆得老高也不盖篷布，"
         f"一路撒砂石，路面都压坏了。其中一辆车牌{plate}。请交通执法部门夜间设卡检查。",
-        plate=plate, route=road, address=r.at(road), anonymous=rng.random() < 0.7,
+        plate=plate,
+        route=road,
+        address=r.at(road),
+        anonymous=rng.random() < 0.7,
     )
 
 
@@ -512,11 +661,14 @@ def _expressway_toll(rng: random.Random, r: Region, day: str, time: str) -> Draf
     road = next((h for h in r.highways if "高速" in h), r.highways[0])
     plate = _car_plate(rng, r)
     return Draft(
-        "complaint", "road", "高速公路ETC重复扣费",
+        "complaint",
+        "road",
+        "高速公路ETC重复扣费",
         f"我{day}走{road}从{r.district}收费站出口下高速，ETC扣了一次费，"
         f"过了两天又扣了一次{rng.randrange(20, 90)}元，"
         f"车牌{plate}。打了客服电话说要核实，到现在也没退。请帮忙核实退款。",
-        plate=plate, route=road,
+        plate=plate,
+        route=road,
         operator=_operator(f"江西{r.city[:2]}高速公路运营管理有限公司", r),
     )
 
@@ -524,30 +676,39 @@ def _expressway_toll(rng: random.Random, r: Region, day: str, time: str) -> Draf
 def _metro_crowding(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     line = rng.choice(METRO_LINES)
     return Draft(
-        "suggestion", "rail", f"建议{line}早高峰加密班次",
+        "suggestion",
+        "rail",
+        f"建议{line}早高峰加密班次",
         f"{line}早高峰7点半到8点半特别挤，在{rng.choice(r.places)}站经常要等两三趟才能上车，站台上人挤人很危险。"
         f"建议{line}早高峰加密班次，或者增开区间车。",
-        route=line, operator=_metro_company(r),
+        route=line,
+        operator=_metro_company(r),
     )
 
 
 def _metro_lost_item(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     line = rng.choice(METRO_LINES)
     return Draft(
-        "help", "rail", f"{line}车厢遗失物品",
+        "help",
+        "rail",
+        f"{line}车厢遗失物品",
         f"我{day}{time}左右乘坐{line}，在{rng.choice(r.places)}站下车时把{rng.choice(ITEMS)}忘在车厢座位上了，"
         "在站务室登记过，但一直没有消息，请帮忙查找。",
-        route=line, operator=_metro_company(r),
+        route=line,
+        operator=_metro_company(r),
     )
 
 
 def _ferry_overload(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     ferry = rng.choice(r.ferries) if r.ferries else "渡口"
     return Draft(
-        "complaint", "waterway", f"{ferry}渡船超载、乘客不穿救生衣",
+        "complaint",
+        "waterway",
+        f"{ferry}渡船超载、乘客不穿救生衣",
         f"{day}{time}在{ferry}坐渡船过江，船上挤了三十多人，还有好几辆电动车，船工也不要求穿救生衣。"
         "赶上涨水江面风浪大，实在太危险，请海事和交通部门加强渡口管理。",
-        route=ferry, operator=_operator(f"{r.city}{r.district}客渡运输有限公司", r),
+        route=ferry,
+        operator=_operator(f"{r.city}{r.district}客渡运输有限公司", r),
         address=r.at(ferry),
     )
 
@@ -555,7 +716,9 @@ def _ferry_overload(rng: random.Random, r: Region, day: str, time: str) -> Draft
 def _driving_school(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     school = f"{r.city}{rng.choice(DRIVING_SCHOOLS)}机动车驾驶员培训有限公司"
     return Draft(
-        "complaint", "other", "驾校收费后迟迟不安排练车考试",
+        "complaint",
+        "other",
+        "驾校收费后迟迟不安排练车考试",
         f"我{rng.choice(('去年', '今年年初'))}在{school}报名学车，交了{rng.choice((3800, 4200, 4500))}元，"
         "科目一考完后就一直约不上练车，教练说车少人多让等，已经等了四个多月。要求驾校尽快安排培训考试，否则退还学费。",
         operator=_operator(school, r),
@@ -565,10 +728,13 @@ def _driving_school(rng: random.Random, r: Region, day: str, time: str) -> Draft
 def _coach_dumped(rng: random.Random, r: Region, day: str, time: str) -> Draft:
     other = rng.choice([x for x in REGIONS if x.city != r.city])
     return Draft(
-        "complaint", "other", "长途客车中途甩客",
+        "complaint",
+        "other",
+        "长途客车中途甩客",
         f"{day}我在{r.city}汽车站买票坐到{other.city}的客车，车开到半路司机说要换车，把我们十几个乘客放在服务区，"
         "等了一个多小时才来另一辆车，行李也被乱扔。买票时根本没说要换乘，要求客运公司给个说法。",
-        plate=_bus_plate(rng, r), route=f"{r.city}—{other.city}",
+        plate=_bus_plate(rng, r),
+        route=f"{r.city}—{other.city}",
         operator=_operator(f"{r.city}长运客运有限公司", r),
     )
 
@@ -607,8 +773,22 @@ CORPUS_SHARE = 0.15
 # Board posts filed under 交通运输 also cover the post office, couriers and traffic lights, which are not
 # 12328's; only posts whose title names a transport matter are used.
 _CORPUS_TOPICS = (
-    "出租", "的士", "黑的", "网约", "滴滴", "公交", "高速", "收费站", "路桥", "公路", "道路", "交通规划", "航道",
-    "运输", "超载", "汽车站",
+    "出租",
+    "的士",
+    "黑的",
+    "网约",
+    "滴滴",
+    "公交",
+    "高速",
+    "收费站",
+    "路桥",
+    "公路",
+    "道路",
+    "交通规划",
+    "航道",
+    "运输",
+    "超载",
+    "汽车站",
 )
 _CORPUS_EXCLUDED = ("邮政", "快递", "物流城", "出口货物", "红绿灯")
 _CORPUS_CATEGORIES = (
@@ -630,9 +810,12 @@ def _corpus_draft(rng: random.Random) -> Draft | None:
     content = re.sub(r"\s+", " ", post.get("content", "")).strip() or title
     category = next((c for c, words in _CORPUS_CATEGORIES if any(w in title + content for w in words)), "other")
     kind = (
-        "suggestion" if ("建议" in title or "希望" in title)
-        else "consultation" if ("请问" in title or "咨询" in title)
-        else "report" if "举报" in title
+        "suggestion"
+        if ("建议" in title or "希望" in title)
+        else "consultation"
+        if ("请问" in title or "咨询" in title)
+        else "report"
+        if "举报" in title
         else "complaint"
     )
     return Draft(kind, category, title, content, anonymous=kind == "report")

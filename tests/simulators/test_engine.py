@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulators.national.engine import SIGNATURE_WINDOW_MS, Knobs, Simulator, create_app
+from simulators.national.engine import Knobs, Simulator, create_app
+from simulators.signing import SIGNATURE_WINDOW_MS
 from tests.simulators.support import APP_KEY, APP_SECRET, PlainDialect, Signer, aware, now_ms, signed
 
 
@@ -398,9 +399,15 @@ def test_wrong_types_drift_changes_one_value_type_and_never_the_id():
         clean = PlainDialect().render_item(order)
         item = sim.served(order.id)
         assert item["id"] == order.id and item["updated"] == clean["updated"]
-        changed = [k for k in clean if type(item[k]) is not type(clean[k]) or (
-            isinstance(clean[k], dict) and any(type(item[k].get(s)) is not type(v) for s, v in clean[k].items())
-        )]
+        changed = [
+            k
+            for k in clean
+            if type(item[k]) is not type(clean[k])
+            or (
+                isinstance(clean[k], dict)
+                and any(type(item[k].get(s)) is not type(v) for s, v in clean[k].items())
+            )
+        ]
         assert len(changed) == 1
 
 

@@ -1,7 +1,8 @@
-"""Checking huiju's signed requests the way the national platforms do (docs/channels/national-protocol.md).
+"""Checking huiju's signed requests the way the national platforms and the 12345 platform do.
 
-The same five headers, the same canonical request (`core.signing.sign_request`), a 300-second window and a
-10-minute memory of nonces; a nonce is used up only by a request whose signature was verified.
+The five headers, the canonical request (`core.signing.sign_request`), a 300-second window and a 10-minute
+memory of nonces; a nonce is used up only by a request whose signature was verified, so a forged request
+cannot block the real sender's. Shared by every simulator (docs/channels/national-protocol.md).
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ from collections import deque
 from typing import Any
 
 from core.signing import SIGN_METHODS, sign_request
-from simulators.national.engine import (
-    APP_KEY_HEADER,
-    NONCE_HEADER,
-    NONCE_MAX,
-    NONCE_MIN,
-    NONCE_TTL_S,
-    SIGN_METHOD_HEADER,
-    SIGNATURE_HEADER,
-    SIGNATURE_WINDOW_MS,
-    TIMESTAMP_HEADER,
-    SignatureRefused,
-)
+
+APP_KEY_HEADER = "X-App-Key"
+TIMESTAMP_HEADER = "X-Timestamp"
+NONCE_HEADER = "X-Nonce"
+SIGN_METHOD_HEADER = "X-Sign-Method"
+SIGNATURE_HEADER = "X-Signature"
+
+SIGNATURE_WINDOW_MS = 300_000  # a timestamp more than 300 s off either way is refused
+NONCE_TTL_S = 600.0  # a nonce seen in the last 10 minutes is refused
+NONCE_MIN, NONCE_MAX = 16, 64
+
+
+class SignatureRefused(Exception):
+    """The request's signature headers do not prove it comes from the configured app, now."""
+
 
 HEADERS = (APP_KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGN_METHOD_HEADER, SIGNATURE_HEADER)
 
