@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -65,12 +66,10 @@ async def start_simulator(kind: str, count: int) -> tuple[subprocess.Popen, str]
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as session:
         for _ in range(600):
-            try:
+            with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"{url}/_sim/stats") as resp:
                     if resp.status == 200 and (await resp.json())["orders"] >= count:
                         return proc, url
-            except aiohttp.ClientError:
-                pass
             await asyncio.sleep(0.1)
     proc.kill()
     raise RuntimeError("simulator did not start")

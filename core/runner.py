@@ -62,6 +62,12 @@ def usable(item: InboundItem) -> InboundItem:
     return InboundItem(unidentified_source_id(item.payload), item.payload, item.content_type)
 
 
+async def _released(lock: asyncio.Lock) -> None:
+    """Wait until whoever holds the lock lets it go."""
+    await lock.acquire()
+    lock.release()
+
+
 class LeaseLost(Exception):
     """Another instance took this channel over; the page in hand is not committed."""
 
@@ -320,11 +326,9 @@ class Supervisor:
         self.scheduler.pause()
         for runner in self.runners.values():
             runner.stopping = True
-        async with self._sync_lock:
-            pass
+        await _released(self._sync_lock)
         for runner in self.runners.values():
-            async with runner._lock:  # a tick in progress finishes its page
-                pass
+            await _released(runner._lock)  # a tick in progress finishes its page
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.scheduler.shutdown(wait=False)
         for runner in self.runners.values():

@@ -183,8 +183,8 @@ def _serve(app: Any, host: str, port: int) -> int:
 
     try:
         asyncio.run(serve(app, host, port))
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # Ctrl-C is how a simulator is stopped
+        return 0
     except OSError as e:
         print(f"cannot listen on {host}:{port}: {e}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -41,12 +42,10 @@ async def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30.0)
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"gateway exited with status {proc.returncode}")
-            try:
+            with contextlib.suppress(aiohttp.ClientError):
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as resp:
                     if resp.status == 200:
                         return
-            except aiohttp.ClientError:
-                pass
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("gateway did not become healthy")
             await asyncio.sleep(0.1)

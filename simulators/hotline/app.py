@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from core.signing import SIGN_METHODS
 from simulators.hotline.callbacks import Callbacks, CallbackTarget
@@ -29,6 +28,9 @@ from simulators.hotline.protocol import (
     canonical,
     parse_body,
 )
+from simulators.http import dumps as _dumps
+from simulators.http import json_response as _json
+from simulators.http import not_found, patched_knobs
 from simulators.national.engine import CONTROL_PREFIX
 from simulators.signing import RequestVerifier, SignatureRefused
 
@@ -56,14 +58,6 @@ ERROR_CODES = {
     503: "unavailable",
     504: "gateway_timeout",
 }
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(value, status=status, headers=headers, dumps=_dumps)
 
 
 def error(status: int, code: str | None, reason: str, **extra: Any) -> web.Response:
@@ -372,10 +366,6 @@ async def ping(request: web.Request, body: bytes) -> web.StreamResponse:
 # -- the control API (unsigned; for tests, the demo and benchmarks) ---------------------------------------------
 
 
-def _bad_request(reason: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=_dumps({"error": reason}), content_type="application/json")
-
-
 async def control_work_orders(request: web.Request) -> web.StreamResponse:
     return _json([o.as_json(full=True) for o in request.app[PLATFORM].orders.values()])
 
@@ -396,18 +386,7 @@ async def control_callbacks(request: web.Request) -> web.StreamResponse:
 async def control_knobs(request: web.Request) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     if request.method == "PUT":
-        text = await request.text()
-        try:
-            patch = json.loads(text) if text.strip() else {}
-        except json.JSONDecodeError as e:
-            raise _bad_request(f"body is not JSON: {e}") from None
-        if not isinstance(patch, dict):
-            raise _bad_request("body must be a JSON object")
-        try:
-            platform.knobs = Knobs.model_validate(platform.knobs.model_dump() | patch)
-        except ValidationError as e:
-            reasons = (f"{'.'.join(map(str, x['loc'])) or 'knobs'}: {x['msg']}" for x in e.errors())
-            raise _bad_request("; ".join(reasons)) from None
+        platform.knobs = await patched_knobs(request, platform.knobs)
         platform.wake()
     return _json(platform.knobs.model_dump())
 
@@ -417,7 +396,7 @@ async def control_advance(request: web.Request) -> web.StreamResponse:
     no = request.match_info["work_order_no"]
     order = platform.orders.get(no)
     if order is None:
-        raise web.HTTPNotFound(text=_dumps({"error": f"no work order {no!r}"}), content_type="application/json")
+        raise not_found(f"no work order {no!r}")
     event = platform.advance(order)
     if event is None:
         raise web.HTTPConflict(

@@ -25,9 +25,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.signing import SIGN_METHODS
+from simulators.http import bad_request as _bad_request
+from simulators.http import control_body as _control_body
+from simulators.http import json_response as _json
+from simulators.http import not_found, patched_knobs
 from simulators.national.dialect import FeedQuery, ReceivedEvent, ServerDialect, WorkOrder
 from simulators.signing import RequestVerifier, SignatureRefused
 
@@ -346,14 +350,6 @@ def _add_unknown(item: dict[str, Any], rng: random.Random, dialect: ServerDialec
 SIMULATOR = web.AppKey("national_simulator", Simulator)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(value, status=status, headers=headers, dumps=_dumps)
-
-
 def _platform_error(sim: Simulator, status: int, message: str) -> web.Response:
     headers = {"Retry-After": "1"} if status in (429, 503) else None
     if status == 401:
@@ -440,21 +436,6 @@ async def _check(request: web.Request, body: bytes) -> web.StreamResponse:
 # -- the control API (unsigned; for tests, the demo and benchmarks) ---------------------------------------------
 
 
-async def _control_body(request: web.Request) -> dict[str, Any]:
-    text = await request.text()
-    try:
-        doc = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as e:
-        raise _bad_request(f"body is not JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise _bad_request("body must be a JSON object")
-    return doc
-
-
-def _bad_request(reason: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=_dumps({"error": reason}), content_type="application/json")
-
-
 async def _control_generate(request: web.Request) -> web.StreamResponse:
     doc = await _control_body(request)
     count, age = doc.get("count", 1), doc.get("age_seconds", 0)
@@ -480,21 +461,13 @@ async def _control_touch(request: web.Request) -> web.StreamResponse:
     entry_id = request.match_info["id"]
     moment = request.app[SIMULATOR].touch(entry_id)
     if moment is None:
-        raise web.HTTPNotFound(
-            text=_dumps({"error": f"no work order {entry_id!r}"}), content_type="application/json"
-        )
+        raise not_found(f"no work order {entry_id!r}")
     return _json({"id": entry_id, "updated_at": moment.isoformat()})
 
 
 async def _control_knobs(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIMULATOR]
-    if request.method == "PUT":
-        patch = await _control_body(request)
-        try:
-            sim.knobs = Knobs.model_validate(sim.knobs.model_dump() | patch)
-        except ValidationError as e:
-            reasons = (f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
-            raise _bad_request("; ".join(reasons)) from None
+    sim.knobs = await patched_knobs(request, sim.knobs)
     return _json(sim.knobs.model_dump())
 
 
