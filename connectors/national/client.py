@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import time
-from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
@@ -36,16 +33,10 @@ from connectors.national.dialect import Dialect, Request
 from connectors.national.mapping import json_type
 from connectors.national.settings import NationalSettings
 from core.http import Response
-from core.signing import sign_request
+from core.signing import SignedHeaders
 from normalizer.record import AppealDraft
 
 log = logging.getLogger(__name__)
-
-APP_KEY_HEADER = "X-App-Key"
-TIMESTAMP_HEADER = "X-Timestamp"
-NONCE_HEADER = "X-Nonce"
-SIGN_METHOD_HEADER = "X-Sign-Method"
-SIGNATURE_HEADER = "X-Signature"
 
 START = Position(datetime(1970, 1, 1, tzinfo=UTC), "")
 """The place before every item: where an unreadable first item of a feed read from the start is put."""
@@ -54,60 +45,6 @@ START = Position(datetime(1970, 1, 1, tzinfo=UTC), "")
 def item_text(item: Any) -> str:
     """The payload text kept for one item of a page: compact JSON that keeps every key and value."""
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
-
-
-class SignedHeaders(Mapping[str, str]):
-    """The signature headers of one request, signed afresh each time they are read.
-
-    `core.http.HttpClient` retries a failed call with the same headers object. A platform refuses a nonce it
-    has seen in the last 10 minutes, and a timestamp more than 300 s old, so a retry must not repeat the first
-    attempt's: every time the HTTP library reads these headers (once per attempt) they carry a new timestamp,
-    nonce and signature.
-    """
-
-    def __init__(
-        self, settings: NationalSettings, method: str, path: str, query: dict[str, str], body: bytes
-    ) -> None:
-        self._settings = settings
-        self._method = method
-        self._path = path
-        self._query = query
-        self._body = body
-        self._current = self.fresh()
-
-    def fresh(self) -> dict[str, str]:
-        """A newly signed set of headers (and remember it, so that lookups agree with the last iteration)."""
-        s = self._settings
-        timestamp = str(time.time_ns() // 1_000_000)
-        nonce = secrets.token_hex(16)
-        headers = {
-            APP_KEY_HEADER: s.app_key,
-            TIMESTAMP_HEADER: timestamp,
-            NONCE_HEADER: nonce,
-            SIGN_METHOD_HEADER: s.sign_method,
-            SIGNATURE_HEADER: sign_request(
-                s.sign_method, s.app_secret, self._method, self._path, self._query, s.app_key, timestamp, nonce,
-                self._body,
-            ),
-            "Accept": "application/json",
-        }
-        if self._body:
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        self._current = headers
-        return headers
-
-    def items(self) -> Any:
-        """Fresh headers: aiohttp reads a mapping's items once per attempt."""
-        return self.fresh().items()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.fresh())
-
-    def __getitem__(self, key: str) -> str:
-        return self._current[key]
-
-    def __len__(self) -> int:
-        return len(self._current)
 
 
 class NationalConnector(PollingConnector, DeliveringConnector):
