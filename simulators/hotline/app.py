@@ -11,20 +11,31 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from core.signing import SIGN_METHODS
 from simulators.hotline.callbacks import Callbacks, CallbackTarget
-from simulators.hotline.platform import KNOB_NAMES, Knobs, Platform, SimClock, WorkOrder, iso
+from simulators.hotline.platform import (
+    KNOB_NAMES,
+    RETURNABLE,
+    Knobs,
+    Platform,
+    SharedRecord,
+    SimClock,
+    WorkOrder,
+    iso,
+)
 from simulators.hotline.protocol import (
     AttachRepeat,
     BodyError,
     CreateWorkOrder,
     RaiseFlag,
+    ReturnWorkOrder,
     ShareRecord,
+    UpdateSharedRecord,
     canonical,
     parse_body,
 )
@@ -157,6 +168,49 @@ def _order(request: web.Request) -> WorkOrder:
     return order
 
 
+def _record(request: web.Request) -> SharedRecord:
+    no = request.match_info["record_no"]
+    record = request.app[PLATFORM].records.get(no)
+    if record is None:
+        raise _Refused(error(404, "record_not_found", f"no shared record {no[:64]!r}"))
+    return record
+
+
+def _check_case(order: WorkOrder, case_id: str) -> None:
+    """Refuse a request about a work order that names another case."""
+    if case_id != order.case_id:
+        raise _Refused(
+            error(
+                409,
+                "case_mismatch",
+                f"work order {order.no} belongs to case {order.case_id!r}, not {case_id!r}",
+                work_order_no=order.no,
+            )
+        )
+
+
+def _replayed(kept: Mapping[str, Any], key: str, doc: Any, place_field: str, place: str) -> bool:
+    """Whether an idempotency key was used before for this very request: the same body at the same place.
+
+    `kept` holds what each key made, and its `place_field` (work_order_no, record_no) says where. The same key
+    with another body, or at another place, is refused with 409 naming that place.
+    """
+    existing = kept.get(key)
+    if existing is None:
+        return False
+    where = getattr(existing, place_field)
+    if existing.fingerprint != canonical(doc) or where != place:
+        raise _Refused(
+            error(
+                409,
+                "idempotency_conflict",
+                f"{key!r} was used for {where} with a different request",
+                **{place_field: where},
+            )
+        )
+    return True
+
+
 class _Refused(Exception):
     """A handler's answer other than success, raised from a helper."""
 
@@ -223,15 +277,7 @@ async def attach_repeat(request: web.Request, body: bytes) -> web.StreamResponse
     platform = request.app[PLATFORM]
     order = _order(request)
     model, doc = parse_body(AttachRepeat, body)
-    if model.case_id != order.case_id:
-        raise _Refused(
-            error(
-                409,
-                "case_mismatch",
-                f"work order {order.no} belongs to case {order.case_id!r}, not {model.case_id!r}",
-                work_order_no=order.no,
-            )
-        )
+    _check_case(order, model.case_id)
     appeal_id = model.appeal.appeal_id
     if appeal_id == order.appeal.appeal_id:
         raise _Refused(
@@ -256,7 +302,7 @@ async def attach_repeat(request: web.Request, body: bytes) -> web.StreamResponse
             )
         return _json(_repeat_answer(order, appeal_id, "attached"), 200)
     _check_appeal_free(platform, appeal_id, order.no)
-    platform.attach(order, appeal_id, doc, fingerprint)
+    platform.attach(order, model.appeal, doc, fingerprint)
     return _json(_repeat_answer(order, appeal_id, "attached"), 201)
 
 
@@ -315,25 +361,83 @@ async def raise_flag(request: web.Request, body: bytes) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     order = _order(request)
     model, doc = parse_body(RaiseFlag, body)
-    fingerprint = canonical(doc)
-    existing = platform.flags.get(model.flag_id)
-    if existing is not None:
-        if existing.fingerprint != fingerprint or existing.work_order_no != order.no:
-            raise _Refused(
-                error(
-                    409,
-                    "idempotency_conflict",
-                    f"flag {model.flag_id!r} was raised on {existing.work_order_no} with a different request",
-                    work_order_no=existing.work_order_no,
-                )
-            )
+    if _replayed(platform.flags, model.flag_id, doc, "work_order_no", order.no):
         return _json(_flag_answer(order, model.flag_id, model.kind), 200)
-    platform.raise_flag(order, model.flag_id, doc, fingerprint)
+    platform.raise_flag(order, model.flag_id, doc, canonical(doc))
     return _json(_flag_answer(order, model.flag_id, model.kind), 201)
 
 
 def _flag_answer(order: WorkOrder, flag_id: str, kind: str) -> dict[str, Any]:
     return {"flag_id": flag_id, "work_order_no": order.no, "kind": kind, "status": "raised"}
+
+
+@_refusals
+async def return_work_order(request: web.Request, body: bytes) -> web.StreamResponse:
+    platform = request.app[PLATFORM]
+    order = _order(request)
+    model, doc = parse_body(ReturnWorkOrder, body)
+    if _replayed(platform.returns, model.return_id, doc, "work_order_no", order.no):
+        return _json(_return_answer(order, model.return_id), 200)
+    _check_case(order, model.case_id)
+    _check_reviewed_appeal(order, model)
+    if order.status not in RETURNABLE:
+        raise _Refused(
+            error(
+                409,
+                "not_replied",
+                f"work order {order.no} is {order.status}: it has no reply to return",
+                work_order_no=order.no,
+            )
+        )
+    platform.review_return(order, model.return_id, doc, canonical(doc))
+    return _json(_return_answer(order, model.return_id), 201)
+
+
+def _check_reviewed_appeal(order: WorkOrder, model: ReturnWorkOrder) -> None:
+    """Refuse a return about an appeal the work order does not have now, of another channel, or not reviewed."""
+    appeal = order.appeal_now(model.appeal_id)
+    if appeal is None:
+        why = f"appeal {model.appeal_id!r} is neither the first appeal of {order.no} nor a repeat attached to it"
+    elif appeal.channel_id != model.channel_id:
+        why = f"appeal {model.appeal_id!r} came from channel {appeal.channel_id!r}, not {model.channel_id!r}"
+    elif appeal.mode != "merged":
+        why = f"appeal {model.appeal_id!r} is {appeal.mode}: only a merged channel's body reviews the reply"
+    else:
+        return
+    raise _Refused(error(409, "appeal_mismatch", why, work_order_no=order.no))
+
+
+def _return_answer(order: WorkOrder, return_id: str) -> dict[str, Any]:
+    return {"return_id": return_id, "work_order_no": order.no, "status": "returned"}
+
+
+@_refusals
+async def update_shared_record(request: web.Request, body: bytes) -> web.StreamResponse:
+    platform = request.app[PLATFORM]
+    record = _record(request)
+    model, doc = parse_body(UpdateSharedRecord, body)
+    if _replayed(platform.record_updates, model.update_id, doc, "record_no", record.record_no):
+        return _json(_update_answer(record, model.update_id), 200)
+    if model.appeal_id != record.appeal_id:
+        raise _Refused(
+            error(
+                409,
+                "appeal_mismatch",
+                f"shared record {record.record_no} is appeal {record.appeal_id!r}, not {model.appeal_id!r}",
+                record_no=record.record_no,
+            )
+        )
+    platform.update_record(record, model.update_id, model.at, doc, canonical(doc))
+    return _json(_update_answer(record, model.update_id), 201)
+
+
+def _update_answer(record: SharedRecord, update_id: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "record_no": record.record_no,
+        "status": "recorded",
+        "update_count": len(record.updates),
+    }
 
 
 @_refusals
@@ -419,6 +523,8 @@ async def control_stats(request: web.Request) -> web.StreamResponse:
             "events": len(platform.feed),
             "shared_records": len(platform.shared),
             "flags": len(platform.flags),
+            "review_returns": len(platform.returns),
+            "record_updates": len(platform.record_updates),
             "callbacks": dict(callbacks.stats) | {"pending": callbacks.pending()} if callbacks else None,
             "clock": iso(platform.clock.now()),
             "clock_scale": platform.clock.scale,
@@ -510,5 +616,7 @@ ROUTES: tuple[tuple[str, str, Callable[[web.Request, bytes], Awaitable[web.Strea
     ("POST", "/api/v1/work-orders/{work_order_no}/repeats", attach_repeat),
     ("DELETE", "/api/v1/work-orders/{work_order_no}/repeats/{appeal_id}", detach_repeat),
     ("POST", "/api/v1/work-orders/{work_order_no}/flags", raise_flag),
+    ("POST", "/api/v1/work-orders/{work_order_no}/returns", return_work_order),
     ("POST", "/api/v1/shared-records", share_record),
+    ("POST", "/api/v1/shared-records/{record_no}/updates", update_shared_record),
 )

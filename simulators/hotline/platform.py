@@ -6,6 +6,10 @@ district, sometimes returned (退单) and dispatched again, sometimes extended (
 business clock, which runs `1 / clock_scale` times as fast as the wall clock (clock_scale 0.001 makes an hour
 3.6 s), so tests compress days into moments. What comes next is decided when an event is emitted, from the
 knobs of that moment and a random stream fixed by (seed, work order, seq).
+
+Two requests change a life from outside: a review return (the reply was rejected by the reviewing body of a
+merged channel) sends the work order back to the unit that replied, for a new reply; and updates of a shared
+record keep an interconnect channel's own progress on the record, without any event.
 """
 
 from __future__ import annotations
@@ -21,18 +25,20 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulators.hotline import replies, units
 from simulators.hotline.protocol import Appeal
-from simulators.hotline.units import Unit
+from simulators.hotline.units import Unit, review_unit
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 TIER_SECONDS = {"2h": 2 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "15d": 15 * 86400}
-MAX_RETURNS = 2  # after the second return the hotline office assigns the work order for good
+MAX_RETURNS = 2  # after the second return by a unit the hotline office assigns the work order for good
+RETURNABLE = ("replied", "closed", "revisited")  # statuses in which the work order has a reply to reject
 REPLY_SHARE_OF_REMAINING = 0.8  # an on-time reply comes at most this share of the time left before the deadline
 OVERDUE_SHARE_OF_TIER = 0.2  # an overdue reply comes this share of the time limit after the deadline
 REQUEST_LOG_MAX = 100_000
@@ -141,7 +147,7 @@ class Event:
 class Repeat:
     """An appeal attached to a work order as a repeat (重复件); detached again by an unmerge."""
 
-    appeal_id: str
+    appeal: Appeal
     request: dict[str, Any]
     fingerprint: str
     attached_at: datetime
@@ -152,7 +158,7 @@ class Repeat:
     def as_json(self, with_request: bool = False) -> dict[str, Any]:
         """The repeat as the work-order view shows it."""
         doc: dict[str, Any] = {
-            "appeal_id": self.appeal_id,
+            "appeal_id": self.appeal.appeal_id,
             "status": self.status,
             "attached_at": iso(self.attached_at),
             "detached_at": iso(self.detached_at) if self.detached_at else None,
@@ -163,42 +169,89 @@ class Repeat:
 
 
 @dataclass(slots=True)
-class Flag:
-    """A supervision (督办) or group-appeal (群体诉求) flag on a work order."""
+class KeptRequest:
+    """A request kept on a work order (a flag, a review return), shown in the work-order view."""
 
-    flag_id: str
     work_order_no: str
     request: dict[str, Any]
     fingerprint: str
     received_at: datetime
 
+    shown: ClassVar[tuple[str, ...]] = ()  # the request's fields the view shows
+
     def as_json(self, with_request: bool = False) -> dict[str, Any]:
-        """The flag as the work-order view shows it."""
-        r = self.request
-        doc = {
-            "flag_id": self.flag_id,
-            "kind": r["kind"],
-            "reason": r.get("reason"),
-            "cluster_id": r.get("cluster_id"),
-            "raised_at": r["raised_at"],
-        }
-        return doc | ({"request": r} if with_request else {})
+        """The request as the work-order view shows it (and, with_request, the whole request)."""
+        doc = {name: self.request.get(name) for name in self.shown} | self.facts()
+        return doc | ({"request": self.request} if with_request else {})
+
+    def facts(self) -> dict[str, Any]:
+        """What the view shows besides the request's fields."""
+        return {}
+
+
+@dataclass(slots=True)
+class Flag(KeptRequest):
+    """A supervision (督办) or group-appeal (群体诉求) flag on a work order."""
+
+    shown: ClassVar[tuple[str, ...]] = ("flag_id", "kind", "reason", "cluster_id", "raised_at")
+
+
+@dataclass(slots=True)
+class ReviewReturn(KeptRequest):
+    """A reply rejected by the reviewing body of a merged channel, sent back by huiju (审核退回)."""
+
+    seq: int = 0  # of the `returned` event it caused
+
+    shown: ClassVar[tuple[str, ...]] = ("return_id", "appeal_id", "channel_id", "returned_at")
+
+    def facts(self) -> dict[str, Any]:
+        """The `seq` of its `returned` event."""
+        return {"seq": self.seq}
+
+
+@dataclass(slots=True)
+class RecordUpdate:
+    """A step of a shared record's progress on its own platform (its status, reply, unit)."""
+
+    update_id: str
+    record_no: str
+    request: dict[str, Any]
+    fingerprint: str
+    at: datetime
+    received_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The update as the control API shows it: the request and when the platform received it."""
+        return self.request | {"received_at": iso(self.received_at)}
 
 
 @dataclass(slots=True)
 class SharedRecord:
-    """A record of an interconnect channel, shared for information only."""
+    """A record of an interconnect channel, shared for information; its own platform's progress is kept on it."""
 
     record_no: str
     appeal_id: str
     request: dict[str, Any]
     fingerprint: str
     received_at: datetime
+    updates: list[RecordUpdate] = field(default_factory=list)
+
+    def channel_status(self) -> str | None:
+        """The status of the latest update by its time (the later received of two at the same time)."""
+        if not self.updates:
+            return None
+        latest = max(enumerate(self.updates), key=lambda pair: (pair[1].at, pair[0]))[1]
+        return latest.request["status"]
 
     def as_json(self) -> dict[str, Any]:
         """The record as the control API shows it."""
-        return {"record_no": self.record_no, "appeal_id": self.appeal_id, "received_at": iso(self.received_at)} | {
-            "request": self.request
+        return {
+            "record_no": self.record_no,
+            "appeal_id": self.appeal_id,
+            "received_at": iso(self.received_at),
+            "channel_status": self.channel_status(),
+            "updates": [u.as_json() for u in self.updates],
+            "request": self.request,
         }
 
 
@@ -217,11 +270,14 @@ class WorkOrder:
     status: str = "created"
     deadline: datetime | None = None
     unit: Unit | None = None
-    returns: int = 0
+    returns: int = 0  # by units; review returns are not counted (they send it back to the same unit)
     extended: bool = False
+    rehandling: bool = False  # sent back by a review return: dispatched again, then replied anew
+    reply_samples: list[str] = field(default_factory=list)  # ids of the real replies used, never used twice
     events: list[Event] = field(default_factory=list)
     repeats: dict[str, Repeat] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
+    review_returns: list[ReviewReturn] = field(default_factory=list)
     next_step: str | None = "accepted"
     next_at: datetime | None = None  # business time the next step is planned for
     token: int = 0  # bumped whenever the plan changes, so a stale timer entry does nothing
@@ -229,6 +285,13 @@ class WorkOrder:
     def tier_seconds(self) -> int:
         """The handling time limit of the work order's tier."""
         return TIER_SECONDS[self.appeal.time_tier]
+
+    def appeal_now(self, appeal_id: str) -> Appeal | None:
+        """The appeal of this id if it is in the work order now: its first appeal or an attached repeat."""
+        if appeal_id == self.appeal.appeal_id:
+            return self.appeal
+        repeat = self.repeats.get(appeal_id)
+        return repeat.appeal if repeat is not None and repeat.status == "attached" else None
 
     def as_json(self, full: bool = False) -> dict[str, Any]:
         """The work order as GET /api/v1/work-orders/{no} (and, full, the control API) shows it."""
@@ -243,6 +306,7 @@ class WorkOrder:
             "last_seq": len(self.events),
             "repeats": [r.as_json(full) for r in self.repeats.values()],
             "flags": [f.as_json(full) for f in self.flags],
+            "review_returns": [r.as_json(full) for r in self.review_returns],
             "events": [e.as_json() for e in self.events],
         }
         if full:
@@ -268,7 +332,10 @@ class Platform:
         self.by_case: dict[str, str] = {}
         self.active_appeals: dict[str, str] = {}  # appeal id -> work order it is in (first appeal or attached)
         self.shared: dict[str, SharedRecord] = {}  # by appeal id
+        self.records: dict[str, SharedRecord] = {}  # the same, by record number
+        self.record_updates: dict[str, RecordUpdate] = {}  # by update id
         self.flags: dict[str, Flag] = {}  # by flag id
+        self.returns: dict[str, ReviewReturn] = {}  # by return id
         self.feed: list[Event] = []  # every event, by global_seq
         self._feed_keys: list[int] = []
         self._serial = itertools.count(1)
@@ -305,11 +372,11 @@ class Platform:
         self._plan(order, "accepted", self._delay(order, self.knobs.accept_delay_s, "accept"), now)
         return order
 
-    def attach(self, order: WorkOrder, appeal_id: str, request: dict[str, Any], fingerprint: str) -> Repeat:
+    def attach(self, order: WorkOrder, appeal: Appeal, request: dict[str, Any], fingerprint: str) -> Repeat:
         """Attach (or re-attach) an appeal to a work order as a repeat."""
-        repeat = Repeat(appeal_id, request, fingerprint, attached_at=self.clock.now())
-        order.repeats[appeal_id] = repeat
-        self.active_appeals[appeal_id] = order.no
+        repeat = Repeat(appeal, request, fingerprint, attached_at=self.clock.now())
+        order.repeats[appeal.appeal_id] = repeat
+        self.active_appeals[appeal.appeal_id] = order.no
         return repeat
 
     def detach(self, order: WorkOrder, repeat: Repeat, reason: str | None) -> None:
@@ -319,7 +386,7 @@ class Platform:
         repeat.status = "detached"
         repeat.detached_at = self.clock.now()
         repeat.detach_reason = reason
-        self.active_appeals.pop(repeat.appeal_id, None)
+        self.active_appeals.pop(repeat.appeal.appeal_id, None)
 
     def share(self, appeal_id: str, request: dict[str, Any], fingerprint: str) -> SharedRecord:
         """Keep a shared record of an interconnect channel."""
@@ -332,14 +399,39 @@ class Platform:
             now,
         )
         self.shared[appeal_id] = record
+        self.records[record.record_no] = record
         return record
+
+    def update_record(
+        self, record: SharedRecord, update_id: str, at: datetime, request: dict[str, Any], fingerprint: str
+    ) -> RecordUpdate:
+        """Keep a step of a shared record's progress on its own platform (no event: its platform handles it)."""
+        update = RecordUpdate(update_id, record.record_no, request, fingerprint, at, self.clock.now())
+        self.record_updates[update_id] = update
+        record.updates.append(update)
+        return update
 
     def raise_flag(self, order: WorkOrder, flag_id: str, request: dict[str, Any], fingerprint: str) -> Flag:
         """Put a flag on a work order."""
-        flag = Flag(flag_id, order.no, request, fingerprint, self.clock.now())
+        flag = Flag(order.no, request, fingerprint, self.clock.now())
         self.flags[flag_id] = flag
         order.flags.append(flag)
         return flag
+
+    def review_return(
+        self, order: WorkOrder, return_id: str, request: dict[str, Any], fingerprint: str
+    ) -> ReviewReturn:
+        """Send a replied work order back after the channel's review rejected the reply (审核退回).
+
+        The `returned` event is emitted at once; the work order is then dispatched again to the unit that
+        replied and lives on from there: a new reply, closed, revisited.
+        """
+        ret = ReviewReturn(order.no, request, fingerprint, self.clock.now())
+        self.returns[return_id] = ret
+        order.review_returns.append(ret)
+        order.rehandling = True
+        ret.seq = self._emit(order, "returned", self.clock.now(), partial(self._on_review_returned, ret)).seq
+        return ret
 
     def page(self, after_seq: int, limit: int) -> tuple[list[Event], bool]:
         """The events after a global sequence number, oldest first, at most `limit`; and whether more follow."""
@@ -354,21 +446,24 @@ class Platform:
         kind = order.next_step
         if kind is None:
             return None
-        now = self.clock.now()
         # A planned event happened at its planned time (the timer may fire a moment late, or, by rounding, early).
-        at = order.next_at if planned and order.next_at else now
+        at = order.next_at if planned and order.next_at else self.clock.now()
+        return self._emit(order, kind, at, getattr(self, f"_on_{kind}"))
+
+    def _emit(self, order: WorkOrder, kind: str, at: datetime, details_of: Callable[..., dict[str, Any]]) -> Event:
+        """Record an event of the work order, plan the step after it, and hand it to the sinks."""
         if order.events and at < order.events[-1].at:
             at = order.events[-1].at
         seq = len(order.events) + 1
         rng = random.Random(f"{self.seed}:{order.serial}:{seq}")
-        details = getattr(self, f"_on_{kind}")(order, at, rng)
+        details = details_of(order, at, rng)
         global_seq = next(self._global_seq)
         event = Event(f"{order.no}-{seq:03d}", global_seq, order.no, order.case_id, seq, kind, at, details)
         order.events.append(event)
         order.status = kind
         self.feed.append(event)
         self._feed_keys.append(global_seq)
-        self._plan_after(order, at, rng)
+        self._plan_after(order, kind, at, rng)
         for sink in self.sinks:
             sink(event, order.next_step is not None)
         return event
@@ -379,6 +474,9 @@ class Platform:
 
     def _on_dispatched(self, order: WorkOrder, at: datetime, rng: random.Random) -> dict[str, Any]:
         order.unit = self._unit(order, order.returns)
+        if order.rehandling:  # handled again after a review return: a whole time limit from now
+            renewed = at + timedelta(seconds=order.tier_seconds())
+            order.deadline = max(order.deadline or renewed, renewed)
         return {"unit": order.unit.as_json(), "deadline": iso(order.deadline or at)}
 
     def _on_returned(self, order: WorkOrder, at: datetime, rng: random.Random) -> dict[str, Any]:
@@ -387,7 +485,26 @@ class Platform:
         _, district = units.district_of(order.appeal.location.division_code)
         reason, basis = units.return_words(rng, order.departments[order.returns], district, suggested)
         order.returns += 1
-        return {"unit": unit.as_json(), "reason": reason, "basis": basis, "suggested_unit": suggested.as_json()}
+        return {
+            "by": "unit",
+            "unit": unit.as_json(),
+            "reason": reason,
+            "basis": basis,
+            "suggested_unit": suggested.as_json(),
+        }
+
+    def _on_review_returned(
+        self, ret: ReviewReturn, order: WorkOrder, at: datetime, rng: random.Random
+    ) -> dict[str, Any]:
+        r = ret.request
+        return {
+            "by": "review",
+            "unit": review_unit(r["channel_id"]),
+            "reason": r["comment"],
+            "return_id": r["return_id"],
+            "appeal_id": r["appeal_id"],
+            "channel_id": r["channel_id"],
+        }
 
     def _on_extended(self, order: WorkOrder, at: datetime, rng: random.Random) -> dict[str, Any]:
         order.extended = True
@@ -398,7 +515,9 @@ class Platform:
     def _on_replied(self, order: WorkOrder, at: datetime, rng: random.Random) -> dict[str, Any]:
         unit = order.unit or self._unit(order, order.returns)
         department = order.departments[order.returns]
-        sample = replies.choose(rng, department)
+        sample = replies.choose(rng, department, avoid=frozenset(order.reply_samples))
+        order.reply_samples.append(sample["id"])
+        order.rehandling = False
         text = replies.adapt(sample, unit, order.appeal.location.division_code, at)
         return {"unit": unit.as_json(), "text": text}
 
@@ -417,18 +536,20 @@ class Platform:
         return {"satisfaction": satisfaction, "note": note}
 
     def _unit(self, order: WorkOrder, index: int) -> Unit:
+        """The unit of the work order's department at `index` (0 first, 1 after one return by a unit, …)."""
         department = order.departments[min(index, len(order.departments) - 1)]
         return units.unit_for(department, order.appeal.location.division_code, order.appeal.location.township)
 
-    def _plan_after(self, order: WorkOrder, at: datetime, rng: random.Random) -> None:
-        """Decide the step after the event just emitted, and when it comes."""
+    def _plan_after(self, order: WorkOrder, kind: str, at: datetime, rng: random.Random) -> None:
+        """Decide the step after the event just emitted (of type `kind`), and when it comes."""
         k = self.knobs
-        kind = order.next_step
         if kind in ("accepted", "returned"):
             self._plan(order, "dispatched", self._delay(order, k.dispatch_delay_s, "dispatch"), at)
         elif kind == "dispatched":
             left = max(0.0, ((order.deadline or at) - at).total_seconds())
-            if order.returns < MAX_RETURNS and rng.random() < k.return_rate:
+            if order.rehandling:  # the unit answered for it already: it replies again, no return, no extension
+                self._plan(order, "replied", self._reply_delay(order, left, rng), at)
+            elif order.returns < MAX_RETURNS and rng.random() < k.return_rate:
                 self._plan(order, "returned", self._delay(order, k.return_delay_s, "return"), at)
             elif not order.extended and rng.random() < k.extend_rate:
                 self._plan(order, "extended", self._delay(order, min(k.extend_delay_s, left / 2), "extend"), at)

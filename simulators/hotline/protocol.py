@@ -30,6 +30,7 @@ FLAG_KINDS = ("supervision", "group_appeal")
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
 Note = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+ChannelId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class _Strict(BaseModel):
@@ -66,7 +67,7 @@ class Appeal(_Strict):
 
     appeal_id: Id
     source_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
-    channel_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    channel_id: ChannelId
     mode: Literal["interconnect", "merged", "hotline_flow"]
     type: Literal["consultation", "help", "complaint", "report", "suggestion", "praise", "other"]
     title: Text
@@ -162,6 +163,35 @@ class RaiseFlag(_Strict):
             if self.cluster_id is None:
                 raise _FieldError("cluster_id", "required for a group appeal")
         return self
+
+
+class ReturnWorkOrder(_Strict):
+    """POST /api/v1/work-orders/{work_order_no}/returns: a merged channel's review rejected the reply."""
+
+    return_id: Id
+    case_id: Id
+    appeal_id: Id
+    channel_id: ChannelId
+    comment: Text
+    returned_at: AwareDatetime
+
+
+class RecordUnit(_Strict):
+    """The unit handling a shared record on its own platform."""
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UpdateSharedRecord(_Strict):
+    """POST /api/v1/shared-records/{record_no}/updates: the record's progress on its own platform."""
+
+    update_id: Id
+    appeal_id: Id
+    status: Literal["accepted", "dispatched", "returned", "extended", "replied", "closed", "revisited"]
+    at: AwareDatetime
+    text: Annotated[str, StringConstraints(min_length=1, max_length=10_000)] | None = None
+    unit: RecordUnit | None = None
 
 
 class _FieldError(ValueError):

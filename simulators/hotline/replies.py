@@ -57,9 +57,15 @@ def squeeze(text: str) -> str:
     return _SPACE.sub(keep, text).strip()
 
 
-def choose(rng: random.Random, department: str) -> dict[str, str]:
-    """A real reply written by a unit of the department (any reply when the sample has none of it)."""
-    pool = _by_department().get(department) or replies()
+def choose(rng: random.Random, department: str, avoid: frozenset[str] = frozenset()) -> dict[str, str]:
+    """A real reply written by a unit of the department (any reply when the sample has none of it left).
+
+    `avoid`: ids of replies the work order was given before, so that a reply written again after a review
+    return is not the one rejected.
+    """
+    pool = [item for item in _by_department().get(department, ()) if item["id"] not in avoid]
+    if not pool:
+        pool = [item for item in replies() if item["id"] not in avoid] or list(replies())
     return rng.choice(pool)
 
 

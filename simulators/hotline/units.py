@@ -183,6 +183,14 @@ def unit_for(department: str, division_code: str | None, township: str | None) -
     return Unit(f"{code}{suffix_code}", f"{district}{suffix}")
 
 
+def review_unit(channel_id: str) -> dict[str, str | None]:
+    """Who returns a work order after a merged channel's review: the channel's managing body, with no unit code.
+
+    The platform knows the reviewing body only by the channel huiju names; it is not one of its handling units.
+    """
+    return {"code": None, "name": f"{channel_id} 审核"}
+
+
 def candidate_departments(text: str, emergency: str | None) -> tuple[str, str, str]:
     """The first, second and third department for a work order's category, title and content."""
     if emergency in EMERGENCY_ROUTING:

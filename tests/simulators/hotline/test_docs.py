@@ -94,8 +94,13 @@ def test_the_documented_examples_fit_their_schemas(spec):
         ("create_confidential_report", "CreateWorkOrder"),
         ("attach_repeat", "AttachRepeat"),
         ("share_12315", "ShareRecord"),
+        ("create_board_message", "CreateWorkOrder"),
+        ("return_review", "ReturnWorkOrder"),
+        ("update_12315_dispatched", "UpdateSharedRecord"),
+        ("update_12315_replied", "UpdateSharedRecord"),
         ("event_dispatched", "Event"),
         ("event_returned", "Event"),
+        ("event_returned_by_review", "Event"),
         ("event_replied", "Event"),
         ("event_page", "EventPage"),
     ]:
@@ -148,6 +153,42 @@ async def test_the_documented_requests_are_accepted_and_the_answers_fit_the_docu
     assert_valid(spec, page.body, "EventPage")
 
 
+async def test_a_documented_return_and_documented_updates_are_accepted_and_answered_as_documented(spec, platform):
+    client = await platform(return_rate=0.0, extend_rate=0.0)
+    board = example(spec, "create_board_message")
+    no = (await client.post("/api/v1/work-orders", board)).body["work_order_no"]
+    for _ in range(3):  # accepted, dispatched, replied
+        await client.control("POST", f"/_sim/work-orders/{no}/advance")
+    returned = await client.post(f"/api/v1/work-orders/{no}/returns", example(spec, "return_review"))
+    assert returned.status == 201, returned.body
+    assert_valid(spec, returned.body, "ReturnAnswer")
+    for _ in range(4):  # dispatched, replied, closed, revisited
+        await client.control("POST", f"/_sim/work-orders/{no}/advance")
+    view = await client.get(f"/api/v1/work-orders/{no}")
+    assert_valid(spec, view.body, "WorkOrder")
+    review = view.body["events"][3]
+    assert (review["type"], review["by"]) == ("returned", "review")
+    record_no = (await client.post("/api/v1/shared-records", example(spec, "share_12315"))).body["record_no"]
+    for name in ("update_12315_dispatched", "update_12315_replied"):
+        update = await client.post(f"/api/v1/shared-records/{record_no}/updates", example(spec, name))
+        assert update.status == 201, update.body
+        assert_valid(spec, update.body, "RecordUpdateAnswer")
+
+
+def test_the_guides_json_examples_are_the_openapi_examples(spec):
+    for marker, name in [
+        ("return-request", "return_review"),
+        ("event-returned-by-review", "event_returned_by_review"),
+        ("update-request:", "update_12315_replied"),
+    ]:
+        assert json.loads(block_after(marker)) == example(spec, name), marker
+
+
+@pytest.mark.parametrize("marker", ["event-returned-by-unit", "event-returned-by-review"])
+def test_the_guides_returned_events_fit_the_event_schema(spec, marker):
+    assert_valid(spec, json.loads(block_after(marker)), "Event")
+
+
 async def test_the_error_answers_fit_the_document(spec, platform):
     client = await platform()
     answers = [
@@ -156,13 +197,21 @@ async def test_the_error_answers_fit_the_document(spec, platform):
         await client.get("/api/v1/work-orders/WO-unknown"),
         await client.get("/api/v1/nothing"),
     ]
-    await client.post("/api/v1/work-orders", case(2))
+    second = (await client.post("/api/v1/work-orders", case(2))).body["work_order_no"]
     answers.append(await client.post("/api/v1/work-orders", case(2, title="改")))
+    board = example(spec, "create_board_message")
+    board_no = (await client.post("/api/v1/work-orders", board)).body["work_order_no"]
+    answers.append(await client.post(f"/api/v1/work-orders/{board_no}/returns", example(spec, "return_review")))
+    answers.append(await client.post(f"/api/v1/work-orders/{second}/returns", example(spec, "return_review")))
+    answers.append(
+        await client.post("/api/v1/shared-records/SR-unknown/updates", example(spec, "update_12315_replied"))
+    )
     await client.control("PUT", "/_sim/knobs", {"error_rate": 1.0, "error_statuses": [429]})
     answers.append(await client.get("/api/v1/ping"))
     await client.control("PUT", "/_sim/knobs", {"error_rate": 0.0, "outage": True})
     answers.append(await client.get("/api/v1/ping"))
-    assert [a.status for a in answers] == [400, 400, 404, 404, 409, 429, 503]
+    assert [a.status for a in answers] == [400, 400, 404, 404, 409, 409, 409, 404, 429, 503]
+    assert [a.body["error"] for a in answers[5:8]] == ["not_replied", "case_mismatch", "record_not_found"]
     for answer in answers:
         assert_valid(spec, answer.body, "Error")
 
@@ -179,11 +228,15 @@ async def test_callbacks_carry_documented_events(spec, platform, receiver):
         assert_valid(spec, event, "Event")
 
 
-def test_the_simulator_uses_only_documented_error_codes(spec):
+def codes_raised_by_the_simulator() -> set[str]:
+    """The error codes the simulator's handlers answer by name (besides the generic ones of injected errors)."""
     source = Path(platform_app.__file__).read_text(encoding="utf-8")
-    used = set(re.findall(r'error\(\s*\d+,\s*"(\w+)"', source)) | set(platform_app.ERROR_CODES.values())
-    used |= set(re.findall(r'BodyError\(\s*"(\w+)"', source))
-    used |= {"invalid_json", "validation_failed"}  # raised in simulators/hotline/protocol.py
+    used = set(re.findall(r'error\(\s*\d+,\s*"(\w+)"', source)) | set(re.findall(r'BodyError\(\s*"(\w+)"', source))
+    return used | {"invalid_json", "validation_failed"}  # raised in simulators/hotline/protocol.py
+
+
+def test_the_simulator_uses_only_documented_error_codes(spec):
+    used = codes_raised_by_the_simulator() | set(platform_app.ERROR_CODES.values())
     documented = set(spec["components"]["schemas"]["Error"]["properties"]["error"]["enum"])
     assert used <= documented, used - documented
 
@@ -197,6 +250,11 @@ def table_after(marker: str) -> list[list[str]]:
             break
         rows.append([c.strip() for c in line.strip("|").split("|")])
     return rows[2:]
+
+
+def test_the_guide_error_table_names_every_code_the_simulator_answers_by_name():
+    codes = {code for row in table_after("error-table") for code in re.findall(r"`([a-z_]+)`", row[1])}
+    assert codes_raised_by_the_simulator() <= codes, codes_raised_by_the_simulator() - codes
 
 
 def test_the_guide_error_table_names_only_documented_codes(spec):
