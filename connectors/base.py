@@ -149,6 +149,10 @@ class Connector(ABC):
     async def check(self) -> None:
         """One cheap authenticated call; raises a core.errors class when it fails."""
 
+    def delivers_now(self) -> bool:
+        """Whether this channel instance takes status and replies back (a kind may need a setting for it)."""
+        return self.delivers
+
 
 class PollingConnector(Connector):
     """A channel huiju polls for new appeals."""

@@ -1,6 +1,7 @@
 """A channel system that pushes appeals to huiju's generic API channel, signed as the protocol says.
 
-Used by the demo (`make run`) so that appeals really arrive, and by tests and benchmarks as a client.
+Used by the demo (`make run`) so that appeals really arrive, and by tests and benchmarks as a client. The same
+system's receiving side, where huiju sends status and replies back, is `simulators.api_channel`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from connectors.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from connectors.api.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from core.signing import sign_body
 from simulators.corpus import board_messages
 

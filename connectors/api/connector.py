@@ -1,4 +1,4 @@
-"""The generic API channel's connector: settings and the mapping from its JSON to a draft."""
+"""The generic API channel's connector: settings, the mapping from its JSON to a draft, and the return path."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.base import Connector, MappingError
+from connectors.api.callback import CallbackHeaders, callback_body, parse_answer
+from connectors.base import DeliveringConnector, MappingError, OutboundEvent, Receipt
+from core.errors import PermanentError
 from normalizer.record import AppealDraft
 
 TOP_LEVEL = {
@@ -48,11 +50,17 @@ class ApiSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     secret: str = Field(min_length=16, description="shared HMAC-SHA256 secret; write it as ${ENV_VAR}")
-    callback_url: str | None = Field(None, pattern=r"^https?://", description="where replies are pushed back")
+    callback_url: str | None = Field(
+        None, pattern=r"^https?://", description="where status and replies are POSTed back; none: not sent"
+    )
 
 
-class ApiConnector(Connector):
-    """Receives signed JSON appeals at POST /api/v1/channels/{id}/appeals."""
+class ApiConnector(DeliveringConnector):
+    """Receives signed JSON appeals at POST /api/v1/channels/{id}/appeals; POSTs status and replies back.
+
+    The kind can deliver, but a channel instance does so only when it has a callback_url: ask
+    `delivers_now()`.
+    """
 
     kind: ClassVar[str] = "api"
     Settings: ClassVar[type[BaseModel]] = ApiSettings
@@ -64,6 +72,25 @@ class ApiConnector(Connector):
 
     async def check(self) -> None:
         """Nothing to call: the channel pushes to us, and its secret was validated with the config."""
+
+    def delivers_now(self) -> bool:
+        """Whether this channel instance takes status and replies back: only with a callback_url."""
+        return self.settings.callback_url is not None
+
+    async def deliver(self, event: OutboundEvent) -> Receipt:
+        """POST one signed event to the callback_url; the channel answers a seen event id as a duplicate."""
+        if self.settings.callback_url is None:
+            raise PermanentError(
+                f"channel {self.channel.id} has no callback_url: it takes no status or replies back"
+            )
+        body = callback_body(event)
+        response = await self.http.request(
+            "POST",
+            self.settings.callback_url,
+            headers=CallbackHeaders(self.settings.secret, body),  # type: ignore[arg-type]  # read per attempt
+            data=body,
+        )
+        return parse_answer(response.body)
 
 
 def map_appeal(payload: str) -> AppealDraft:

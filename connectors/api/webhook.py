@@ -13,6 +13,7 @@ import logging
 
 from aiohttp import web
 
+from connectors.api.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from connectors.base import InboundItem
 from core.models import utcnow
 from core.signing import SignatureError, verify_body
@@ -20,9 +21,6 @@ from web.context import CTX
 from web.errors import json_error
 
 log = logging.getLogger(__name__)
-
-TIMESTAMP_HEADER = "X-Huiju-Timestamp"
-SIGNATURE_HEADER = "X-Huiju-Signature"
 
 
 async def receive_appeal(request: web.Request) -> web.Response:

@@ -1,8 +1,8 @@
 """The documents are part of the contract: docs/ must say what the code does.
 
-docs/openapi/api-channel.yaml documents every route, the appeal object and its example; docs/channels/api.md
-explains the signature with a worked example and shows the channel configuration. A change on either side
-that the other does not follow fails here.
+docs/openapi/api-channel.yaml documents every route, the appeal object and its example, and the callback event
+sent back to a channel; docs/channels/api.md explains the signature both ways with worked examples and shows the
+channel configuration. A change on either side that the other does not follow fails here.
 """
 
 from __future__ import annotations
@@ -22,13 +22,16 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from connectors.api.connector import CITIZEN, ENTERPRISE, LOCATION, TOP_LEVEL
-from connectors.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
-from core.config import GatewaySettings, load_config
+from connectors.api.callback import callback_body, callback_event
+from connectors.api.connector import CITIZEN, ENTERPRISE, LOCATION, TOP_LEVEL, ApiConnector
+from connectors.api.protocol import ANSWERS, EVENT_FIELDS, KINDS, SIGNATURE_HEADER, STATUSES, TIMESTAMP_HEADER
+from connectors.base import OutboundEvent
+from core.config import ChannelSettings, GatewaySettings, load_config
 from core.models import Appeal
 from core.signing import sign_body, verify_body
 from normalizer.record import AppealType, Attachment
-from sync.outbox import work_order_payload
+from simulators.api_channel import parse_event
+from sync.render import appeal_object
 from tests.helpers import API_SECRET, PLATFORM_SECRET, load_test_config
 from web.app import create_app
 from web.context import CTX
@@ -65,6 +68,31 @@ def guide_block(marker: str, language: str) -> str:
     m = re.search(re.escape(marker) + r".*?```" + language + r"\n(.*?)\n```", text, re.S)
     assert m, f"docs/channels/api.md has no ```{language} block after {marker!r}"
     return m.group(1)
+
+
+def guide_section(heading: str) -> str:
+    """The text under one heading of docs/channels/api.md, up to the next heading of any level."""
+    text = GUIDE.read_text(encoding="utf-8")
+    m = re.search(rf"^{re.escape(heading)}\n(.*?)(?=^#+ |\Z)", text, re.S | re.M)
+    assert m, f"docs/channels/api.md has no section {heading!r}"
+    return m.group(1)
+
+
+def table_rows(section: str) -> list[list[str]]:
+    """The cells of a section's Markdown table, without backticks; the header and separator rows left out."""
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| ---")]
+    return [[cell.strip().strip("`") for cell in row.split("|")[1:-1]] for row in rows[1:]]
+
+
+def worked_example(marker: str) -> dict[str, str]:
+    """The `name: value` lines of the worked-example block after marker."""
+    lines = guide_block(marker, "text").splitlines()
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+
+
+def event_from_json(doc: dict[str, Any]) -> OutboundEvent:
+    """The outbound event a callback body describes."""
+    return OutboundEvent(**{**doc, "at": datetime.fromisoformat(doc["at"])})
 
 
 def signed_as_documented(spec: dict[str, Any], secret: str, body: bytes) -> dict[str, str]:
@@ -207,15 +235,14 @@ async def test_a_report_is_confidential_whatever_the_sender_says(client, spec):
     assert resp.status == 202
 
     appeal = await stored_appeal(client, (await resp.json())["id"])
-    work_order = work_order_payload(appeal.case_id, appeal._mapping)
+    work_order = appeal_object(appeal._mapping)
     assert appeal.confidential is True
     assert work_order["citizen"] is None
     assert "13812345678" not in json.dumps(work_order, ensure_ascii=False, default=str)
 
 
 def test_the_worked_signature_example_matches_core_signing():
-    example = dict(line.split(":", 1) for line in guide_block("<!-- signing-example", "text").splitlines())
-    example = {k.strip(): v.strip() for k, v in example.items()}
+    example = worked_example("<!-- signing-example")
     body = example["body"].encode("utf-8")
 
     assert example["message"] == f"{example['timestamp']}.{example['body']}"
@@ -228,6 +255,18 @@ def test_the_worked_signature_example_matches_core_signing():
     )
 
 
+def guide_channel(tmp_path: Path) -> ChannelSettings:
+    """The one channel of the guide's configuration, loaded as the gateway loads config.toml."""
+    path = tmp_path / "config.toml"
+    snippet = guide_block("## Configuration", "toml")
+    path.write_text(snippet + '\n[platform]\napp_secret = "${PLATFORM_SECRET}"\n', encoding="utf-8")
+    config = load_config(
+        path, environ={"HUIJU_WEB_API_SECRET": API_SECRET, "PLATFORM_SECRET": PLATFORM_SECRET}
+    ).config
+    [channel] = config.channels
+    return channel
+
+
 def test_the_configuration_shown_in_the_guide_is_valid_and_states_the_default_limits(tmp_path):
     snippet = guide_block("## Configuration", "toml")
     shown = tomllib.loads(snippet)
@@ -235,10 +274,103 @@ def test_the_configuration_shown_in_the_guide_is_valid_and_states_the_default_li
     assert shown["gateway"]["max_body_bytes"] == defaults.max_body_bytes == 1024 * 1024
     assert shown["gateway"]["signature_window_seconds"] == defaults.signature_window_seconds == 300
 
-    path = tmp_path / "config.toml"
-    path.write_text(snippet + '\n[platform]\napp_secret = "${PLATFORM_SECRET}"\n', encoding="utf-8")
-    config = load_config(
-        path, environ={"HUIJU_WEB_API_SECRET": API_SECRET, "PLATFORM_SECRET": PLATFORM_SECRET}
-    ).config
-    [channel] = config.channels
+    channel = guide_channel(tmp_path)
     assert (channel.kind, channel.settings["secret"]) == ("api", API_SECRET)
+
+
+def test_the_configuration_shown_in_the_guide_gives_a_channel_that_delivers(tmp_path):
+    channel = guide_channel(tmp_path)
+
+    assert channel.settings["callback_url"] == "https://zwfw.example/huiju/callbacks"
+    assert ApiConnector(channel).delivers_now()
+
+
+def test_the_worked_callback_example_is_signed_as_core_signing_signs():
+    example = worked_example("<!-- callback-signing-example")
+    body = example["body"].encode("utf-8")
+
+    assert example["message"] == f"{example['timestamp']}.{example['body']}"
+    assert f"the body is {len(body)} bytes" in GUIDE.read_text(encoding="utf-8")
+    assert sign_body(example["secret"], body, int(example["timestamp"])) == (
+        example["timestamp"],
+        example["signature"],
+    )
+    verify_body(
+        example["secret"], body, example["timestamp"], example["signature"], 300, now=int(example["timestamp"])
+    )
+
+
+def test_the_worked_callback_body_is_byte_for_byte_what_the_connector_sends():
+    example = worked_example("<!-- callback-signing-example")
+    body = example["body"].encode("utf-8")
+
+    assert callback_body(event_from_json(json.loads(body))) == body
+    assert guide_block("### The callback request", "").splitlines()[-1] == example["body"]
+
+
+def test_the_documented_callback_event_fields_are_the_ones_the_connector_sends(spec):
+    event = component(spec, "AppealEvent")
+    assert tuple(event["properties"]) == EVENT_FIELDS
+    assert tuple(event["required"]) == EVENT_FIELDS
+    assert tuple(event["properties"]["kind"]["enum"]) == KINDS
+    assert tuple(row[0] for row in table_rows(guide_section("### The event"))) == EVENT_FIELDS
+
+
+def test_every_status_is_documented_with_its_chinese_name(spec):
+    assert component(spec, "EventStatus")["enum"] == list(STATUSES)
+    assert {row[0]: row[1] for row in table_rows(guide_section("#### Statuses"))} == STATUSES
+
+
+def test_the_documented_answers_are_the_ones_the_connector_reads(spec):
+    assert tuple(component(spec, "EventAnswer")["properties"]["status"]["enum"]) == ANSWERS
+    post = spec["webhooks"]["appealEvent"]["post"]
+    examples = post["responses"]["200"]["content"]["application/json"]["examples"]
+    assert {e["value"]["status"] for e in examples.values()} == set(ANSWERS)
+    assert post["security"] == [{"timestamp": [], "signature": []}]
+
+
+def test_the_callback_examples_are_what_the_connector_sends_and_the_channel_accepts(spec):
+    for name in ("reply_event", "dispatched_event"):
+        value = spec["components"]["examples"][name]["value"]
+        body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+        assert callback_event(event_from_json(value)) == value, name
+        assert parse_event(body) == value, name
+
+
+class _Store:
+    """What the guide's receiver needs from storage: add an event once by its id."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+
+    def add(self, event_id: str, event: dict[str, Any]) -> tuple[str, bool]:
+        new = event_id not in self.events
+        self.events.setdefault(event_id, event)
+        return f"R-{list(self.events).index(event_id) + 1}", new
+
+
+def guide_receiver():
+    """The handle_callback function the guide shows, defined from the guide's own text."""
+    namespace: dict[str, Any] = {}
+    exec(guide_block("#### Checking it in Python", "python"), namespace)
+    return namespace["handle_callback"]
+
+
+def test_the_guides_receiver_accepts_a_callback_signed_as_the_connector_signs_and_answers_a_retry_as_duplicate():
+    handle_callback, store = guide_receiver(), _Store()
+    body = callback_body(event_from_json(json.loads(worked_example("<!-- callback-signing-example")["body"])))
+    ts, sig = sign_body(API_SECRET, body)
+
+    assert handle_callback(API_SECRET, ts, sig, body, store) == (200, {"status": "received", "reference": "R-1"})
+    assert handle_callback(API_SECRET, ts, sig, body, store) == (200, {"status": "duplicate", "reference": "R-1"})
+
+
+def test_the_guides_receiver_refuses_a_wrong_signature_with_401():
+    handle_callback, store = guide_receiver(), _Store()
+    body = b'{"event_id":"e1"}'
+    ts, sig = sign_body("another-secret-0123456789", body)
+
+    status, answer = handle_callback(API_SECRET, ts, sig, body, store)
+    assert (status, answer["error"]) == (401, "bad_signature")
+    assert store.events == {}
