@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import signal
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.clitools import clip, database, local_time, run_async
 from core.config import ConfigError, LoadedConfig, load_config
 from core.logs import setup_logging
 
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {e}", file=sys.stderr)
         return 2
     setup_logging(loaded.config.logging.format, loaded.config.logging.level)
+    serves = args.func is cmd_run or getattr(args.func, "__module__", "") == "simulators.cli"
+    if not serves and threading.current_thread() is threading.main_thread():
+        # A listing piped into `head` ends quietly, like any Unix tool; servers keep Python's default.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     return args.func(loaded, args)
 
 
@@ -156,21 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     cc.set_defaults(func=cmd_channel_check)
 
     from simulators.cli import add_simulate_parser
+    from sync.cli import add_sync_parsers
 
+    add_sync_parsers(sub, common)
     add_simulate_parser(sub, common)
     return p
-
-
-class SchemaNotReady(Exception):
-    """The database is not at the newest migration (or not reachable)."""
-
-
-def _run_async(fn: Callable[..., Any], *args: Any) -> int:
-    try:
-        return asyncio.run(fn(*args))
-    except (ConfigError, SchemaNotReady) as e:
-        print(f"{'config error: ' if isinstance(e, ConfigError) else ''}{e}", file=sys.stderr)
-        return 2
 
 
 def cmd_check_config(loaded: LoadedConfig, args: argparse.Namespace) -> int:
@@ -219,7 +214,7 @@ def cmd_migrate(loaded: LoadedConfig, args: argparse.Namespace) -> int:
 def cmd_run(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM."""
     _report_generated(loaded)
-    return _run_async(_serve, loaded, args.demo)
+    return run_async(_serve, loaded, args.demo)
 
 
 async def _serve(loaded: LoadedConfig, demo: bool) -> int:
@@ -275,13 +270,13 @@ async def _serve(loaded: LoadedConfig, demo: bool) -> int:
 
 def cmd_channels_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Print every channel with its health."""
-    return _run_async(_channels_list, loaded, args.json)
+    return run_async(_channels_list, loaded, args.json)
 
 
 async def _channels_list(loaded: LoadedConfig, as_json: bool) -> int:
     from core import channels
 
-    async with _engine(loaded) as engine:
+    async with database(loaded) as engine:
         views = await channels.list_channels(engine, loaded.config)
     if as_json:
         print(json.dumps([v.to_json() for v in views], ensure_ascii=False, indent=2))
@@ -290,7 +285,7 @@ async def _channels_list(loaded: LoadedConfig, as_json: bool) -> int:
         if v.health == "push":
             since = "receives pushes"
         else:
-            since = f"last ok {_local(v.last_success_at)}" if v.last_success_at else "never polled"
+            since = f"last ok {local_time(v.last_success_at)}" if v.last_success_at else "never polled"
         error = f"  last error: {v.last_error}" if v.last_error and v.health != "ok" else ""
         lag = f"  lag {v.lag_seconds:.0f}s" if v.lag_seconds is not None else ""
         print(f"{v.id:<16} {v.kind:<6} {v.mode:<13} {v.health:<9} items {v.items_total:<8} {since}{lag}{error}")
@@ -299,7 +294,7 @@ async def _channels_list(loaded: LoadedConfig, as_json: bool) -> int:
 
 def cmd_channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Switch one channel and record who did it."""
-    return _run_async(_channel_action, loaded, args)
+    return run_async(_channel_action, loaded, args)
 
 
 async def _channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int:
@@ -318,7 +313,7 @@ async def _channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int
             return 2
         detail["to"] = {"updated_at": (at if at.tzinfo else at.replace(tzinfo=SHANGHAI)).isoformat(), "id": ""}
     actor = args.actor or f"cli:{getpass.getuser()}"
-    async with _engine(loaded) as engine:
+    async with database(loaded) as engine:
         try:
             view = await channels.apply(engine, loaded.config, args.channel_id, args.action, actor, detail)
         except channels.UnknownChannel:
@@ -330,7 +325,7 @@ async def _channel_action(loaded: LoadedConfig, args: argparse.Namespace) -> int
 
 def cmd_channel_check(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Check one channel's credentials against the real source."""
-    return _run_async(_channel_check, loaded, args.channel_id)
+    return run_async(_channel_check, loaded, args.channel_id)
 
 
 async def _channel_check(loaded: LoadedConfig, channel_id: str) -> int:
@@ -355,7 +350,7 @@ async def _channel_check(loaded: LoadedConfig, channel_id: str) -> int:
 
 def cmd_appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Print one appeal a line."""
-    return _run_async(_appeals_list, loaded, args)
+    return run_async(_appeals_list, loaded, args)
 
 
 async def _appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
@@ -379,8 +374,8 @@ async def _appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     def line(r: Any) -> str:
         flag = f" !{r.emergency}" if r.emergency else ""
         return (
-            f"{r.id}  {_local(r.received_at)}  {r.channel_id:<14} {r.type:<12} {r.time_tier:>3}{flag}  "
-            f"case {r.case_id}  {_clip(r.title, 40)}"
+            f"{r.id}  {local_time(r.received_at)}  {r.channel_id:<14} {r.type:<12} {r.time_tier:>3}{flag}  "
+            f"case {r.case_id}  {clip(r.title, 40)}"
         )
 
     return await _print_rows(loaded, query.limit(args.limit), line, "no appeals")
@@ -388,7 +383,7 @@ async def _appeals_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
 
 async def _print_rows(loaded: LoadedConfig, query: Any, line: Callable[[Any], str], empty: str) -> int:
     """Print one line per row of a query (or say that there are none, on stderr)."""
-    async with _engine(loaded) as engine, engine.connect() as conn:
+    async with database(loaded) as engine, engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     for r in rows:
         print(line(r))
@@ -399,7 +394,7 @@ async def _print_rows(loaded: LoadedConfig, query: Any, line: Callable[[Any], st
 
 def cmd_appeals_show(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Print one appeal as JSON, personal data masked."""
-    return _run_async(_appeals_show, loaded, args.id)
+    return run_async(_appeals_show, loaded, args.id)
 
 
 async def _appeals_show(loaded: LoadedConfig, appeal_id: str) -> int:
@@ -411,7 +406,7 @@ async def _appeals_show(loaded: LoadedConfig, appeal_id: str) -> int:
     gid = _parse_id(appeal_id)
     if gid is None:
         return 2
-    async with _engine(loaded) as engine, engine.connect() as conn:
+    async with database(loaded) as engine, engine.connect() as conn:
         row = (await conn.execute(select(Appeal).where(Appeal.id == gid))).first()
         raw = (await conn.execute(select(RawItem.status, RawItem.error).where(RawItem.id == gid))).first()
     if row is None:
@@ -426,7 +421,7 @@ async def _appeals_show(loaded: LoadedConfig, appeal_id: str) -> int:
 
 def cmd_quarantine_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Print one quarantined item a line with its reason."""
-    return _run_async(_quarantine_list, loaded, args.limit)
+    return run_async(_quarantine_list, loaded, args.limit)
 
 
 async def _quarantine_list(loaded: LoadedConfig, limit: int) -> int:
@@ -451,7 +446,7 @@ async def _quarantine_list(loaded: LoadedConfig, limit: int) -> int:
 
     def line(r: Any) -> str:
         return (
-            f"{r.id}  {_local(r.received_at)}  {r.channel_id:<14} source={r.source_id}  "
+            f"{r.id}  {local_time(r.received_at)}  {r.channel_id:<14} source={r.source_id}  "
             f"attempts={r.attempts}  {mask_text(r.error or '')}"
         )
 
@@ -460,7 +455,7 @@ async def _quarantine_list(loaded: LoadedConfig, limit: int) -> int:
 
 def cmd_quarantine_retry(loaded: LoadedConfig, args: argparse.Namespace) -> int:
     """Retry quarantined items; exit 1 if some are still quarantined."""
-    return _run_async(_quarantine_retry, loaded, args.ids)
+    return run_async(_quarantine_retry, loaded, args.ids)
 
 
 async def _quarantine_retry(loaded: LoadedConfig, ids: list[str]) -> int:
@@ -470,33 +465,13 @@ async def _quarantine_retry(loaded: LoadedConfig, ids: list[str]) -> int:
     if None in gids:
         return 2
     pipeline = Pipeline(loaded.config, loaded.config.tier_rules())
-    async with _engine(loaded) as engine, engine.begin() as conn:
+    async with database(loaded) as engine, engine.begin() as conn:
         results = await pipeline.retry_quarantined(conn, gids or None)
     ok = sum(r.outcome == "accepted" for r in results)
     for r in results:
         print(f"{r.id}  {r.outcome}" + (f"  {r.error}" if r.error else ""))
     print(f"{ok} of {len(results)} items normalized", file=sys.stderr)
     return 0 if ok == len(results) else 1
-
-
-@contextlib.asynccontextmanager
-async def _engine(loaded: LoadedConfig):
-    """An engine on a database that is reachable and at the newest schema (else SchemaNotReady)."""
-    from core.db import current_revision, head_revision, make_engine
-
-    engine = make_engine(loaded.config.database.url)
-    try:
-        try:
-            current = await current_revision(engine)
-        except Exception as e:
-            raise SchemaNotReady(f"database not reachable: {type(e).__name__}: {e}") from None
-        if current != head_revision():
-            raise SchemaNotReady(
-                f"database schema is at {current}, not {head_revision()}: run `gateway.py migrate`"
-            )
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def _parse_id(text: str) -> uuid.UUID | None:
@@ -506,14 +481,6 @@ def _parse_id(text: str) -> uuid.UUID | None:
     if gid is None:
         print(f"not a gateway id: {text!r}", file=sys.stderr)
     return gid
-
-
-def _local(t: datetime) -> str:
-    return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 if __name__ == "__main__":

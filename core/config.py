@@ -80,14 +80,71 @@ class DatabaseSettings(_Strict):
         return v
 
 
-class PlatformSettings(_Strict):
-    """[platform]: the unified 12345 hotline platform huiju pushes cases to."""
+class Open311Settings(_Strict):
+    """[platform.open311]: a GeoReport v2 server as the target (docs/targets/open311.md)."""
 
+    api_key: str | None = None
+    jurisdiction_id: str | None = None
+    default_service_code: Annotated[str, Field(min_length=1)]
+    service_codes: dict[str, str] = Field(default_factory=dict)  # huiju category -> service_code
+    poll_seconds: Annotated[float, Field(gt=0, le=86400)] = 60.0
+    # The address_string of an appeal with neither coordinates nor an address (GeoReport needs a location).
+    default_address: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    # The most requests the server answers to one GET /requests.json (the spec's 1000; lower for a server
+    # that caps lower), so that a full answer is recognised and the search for an earlier request narrowed.
+    max_results: Annotated[int, Field(ge=1, le=1000)] = 1000
+
+
+class PlatformSettings(_Strict):
+    """[platform]: the unified 12345 hotline platform huiju pushes cases to (or an Open311 server)."""
+
+    kind: Literal["12345", "open311"] = "12345"
     base_url: str = "http://127.0.0.1:8400"
     app_key: str = "huiju"
-    app_secret: str
+    app_secret: str | None = None
     sign_method: Literal["hmac-sha256", "sm3"] = "hmac-sha256"
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    # The platform's own app key and secret for its signed callbacks; without them huiju reads the feed.
+    callback_app_key: str | None = None
+    callback_secret: Annotated[str, Field(min_length=16)] | None = None
+    feed_poll_seconds: Annotated[float, Field(ge=0, le=86400)] = 300.0  # 0: never (callbacks only)
+    open311: Open311Settings | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> PlatformSettings:
+        if self.kind == "12345":
+            if not self.app_secret:
+                raise ValueError("app_secret: required for the 12345 platform")
+            if (self.callback_app_key is None) != (self.callback_secret is None):
+                raise ValueError("give both callback_app_key and callback_secret, or neither")
+            if self.callback_secret is None and self.feed_poll_seconds == 0:
+                raise ValueError("feed_poll_seconds: 0 needs callbacks (callback_app_key and callback_secret)")
+        elif self.open311 is None:
+            raise ValueError('open311: the [platform.open311] table is required for kind = "open311"')
+        return self
+
+    @property
+    def callbacks(self) -> bool:
+        """Whether the platform calls huiju back (else huiju reads its event feed)."""
+        return self.callback_secret is not None
+
+
+class SyncSettings(_Strict):
+    """[sync]: the outbox dispatcher, the deliveries back to channels, time limits and escalation."""
+
+    batch_size: Annotated[int, Field(ge=1, le=5000)] = 200  # messages claimed per transaction
+    concurrency: Annotated[int, Field(ge=1, le=512)] = 64  # requests in flight
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 15  # then dead letter
+    backoff_initial_seconds: Annotated[float, Field(gt=0, le=3600)] = 2.0
+    backoff_max_seconds: Annotated[float, Field(gt=0, le=86400)] = 600.0
+    claim_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0  # an instance that died lets go after this
+    idle_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5  # how often an idle worker looks for work
+    delivery_deadline_seconds: Annotated[float, Field(gt=0)] = 3600.0  # a delivery later than this is late
+    gap_wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0  # then a missing event is fetched
+    near_due_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.2  # flagged near due in the last 20%
+    escalation_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0  # how often deadlines are checked
+    repeat_escalation: Annotated[int, Field(ge=1, le=100)] = 3  # 多次催办: this many repeat appeals
+    return_escalation: Annotated[int, Field(ge=1, le=100)] = 2  # returned this many times
 
 
 class Schedule(_Strict):
@@ -159,7 +216,8 @@ class TokenSettings(_Strict):
     """
 
     name: Annotated[str, Field(min_length=1, max_length=64)]
-    role: Literal["admin", "auditor"]
+    role: Literal["admin", "auditor", "reviewer"]
+    channels: list[str] = Field(default_factory=list)  # a reviewer's channels (the body that manages them)
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     token: Annotated[str, Field(min_length=16)] | None = None
 
@@ -167,6 +225,8 @@ class TokenSettings(_Strict):
     def _hashed(self) -> TokenSettings:
         if (self.sha256 is None) == (self.token is None):
             raise ValueError("give exactly one of sha256 (the token's SHA-256 hex digest) or token (a ${SECRET})")
+        if (self.role == "reviewer") != bool(self.channels):
+            raise ValueError("channels: a reviewer token names its channels, and only a reviewer token does")
         if self.token is not None:
             digest = hashlib.sha256(self.token.encode()).hexdigest()
             object.__setattr__(self, "sha256", digest)
@@ -181,6 +241,7 @@ class Config(_Strict):
     logging: LoggingSettings = LoggingSettings()
     database: DatabaseSettings = DatabaseSettings()
     platform: PlatformSettings
+    sync: SyncSettings = SyncSettings()
     channels: list[ChannelSettings] = Field(default_factory=list)
     rules: RulesSettings = RulesSettings()
     tokens: list[TokenSettings] = Field(default_factory=list)

@@ -25,13 +25,13 @@ from connectors.base import Connector, InboundItem, MappingError
 from connectors.registry import connector_class
 from core.config import ChannelSettings, Config
 from core.ids import new_id
-from core.models import Appeal, Case, MergeEntry, OutboxMessage, RawItem, utcnow
+from core.models import Appeal, Case, CaseEvent, MergeEntry, OutboxMessage, RawItem, utcnow
 from core.sql import bump_counters, insert_new_in_turn, upsert_insert
 from dedup import mergelog
 from dedup.assign import Assignment, CaseAssigner, OneCasePerAppeal
 from normalizer import NormalizationError, NormalizeContext, Rules, normalize
 from normalizer.record import AppealRecord
-from sync import outbox
+from sync import deadlines, outbox, timeline
 
 log = logging.getLogger(__name__)
 
@@ -220,9 +220,12 @@ class Pipeline:
                 (
                     OutboxMessage,
                     lambda: [
-                        outbox.create_work_order(a.case_id, uuid.UUID(r.id), now) for r, a in decided if a.new_case
+                        outbox.first_appeal(a.case_id, uuid.UUID(r.id), r.mode.value, now)
+                        for r, a in decided
+                        if a.new_case
                     ],
                 ),
+                (CaseEvent, lambda: [received_line(r, a) for r, a in decided]),
             ],
         )
 
@@ -278,7 +281,31 @@ def case_row(case_id: uuid.UUID, record: AppealRecord, now: datetime) -> dict[st
         "division_code": record.location.division_code,
         "appeal_count": 1,
         "cluster_id": None,
+        "work_order_no": None,
+        "record_no": None,
+        "platform_status": None,
+        "last_event_seq": 0,
+        "unit_name": None,
+        "returns": 0,
+        "accepted_at": None,
+        "replied_at": None,
+        **deadlines.case_deadlines(record.received_at, record.time_tier.value),
     }
+
+
+def received_line(record: AppealRecord, a: Assignment) -> dict[str, Any]:
+    """The case timeline's line for an appeal received on a channel."""
+    detail = {"channel_id": record.channel_id, "source_id": record.source_id, "decision": a.decision}
+    appeal_id = uuid.UUID(record.id)
+    return timeline.line(
+        a.case_id,
+        record.received_at,
+        "channel",
+        "appeal_received",
+        detail,
+        ref=f"appeal:{appeal_id}:received",
+        appeal_id=appeal_id,
+    )
 
 
 def appeal_row(record: AppealRecord, case_id: uuid.UUID) -> dict[str, Any]:

@@ -113,6 +113,19 @@ class Case(Base):
     division_code: Mapped[str | None] = mapped_column(String(6))
     appeal_count: Mapped[int] = mapped_column(Integer)
     cluster_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # Its life at the 12345 platform, as the applied events tell it (sync/intake.py).
+    work_order_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    record_no: Mapped[str | None] = mapped_column(String(64))  # a shared record (first appeal interconnect)
+    platform_status: Mapped[str | None] = mapped_column(String(24))
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    unit_name: Mapped[str | None] = mapped_column(Text)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    # Time limits (办理时限), from the time tier at creation and from the platform's deadlines after.
+    accept_due_at: Mapped[datetime | None]
+    reply_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    accepted_at: Mapped[datetime | None]
+    replied_at: Mapped[datetime | None]
+    due_state: Mapped[str | None] = mapped_column(String(12))  # ok | near_due | overdue | met | late
 
 
 class Appeal(Base):
@@ -191,12 +204,17 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The request as rendered for the first attempt, sent byte for byte on every later one (never a 409).
+    request: Mapped[dict[str, Any] | None]
+    response: Mapped[dict[str, Any] | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None]
 
 
 class ChannelState(Base):
@@ -247,7 +265,7 @@ class Delivery(Base):
     kind: Mapped[str] = mapped_column(String(16))  # status | reply
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     payload: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # pending | awaiting_review | delivered | rejected | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     deadline: Mapped[datetime | None]
@@ -255,6 +273,80 @@ class Delivery(Base):
     receipt: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    event_id: Mapped[str] = mapped_column(String(80), index=True)  # the case event it carries
+    delivered_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime | None]
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class PlatformEvent(Base):
+    """A status event of a work order, as the 12345 platform sent it (callback, feed or poll), kept verbatim.
+
+    Stored before it is acknowledged; applied to its case at most once, in the work order's `seq` order.
+    """
+
+    __tablename__ = "platform_events"
+    __table_args__ = (Index("ix_platform_events_state_work_order_no_seq", "state", "work_order_no", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(80), unique=True)
+    work_order_no: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[uuid.UUID | None]
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime]
+    body: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(16))  # callback | feed | fetch | poll
+    received_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # pending | applied | orphan
+    applied_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: every status, reply, delivery, review and escalation, with its source."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]  # when it happened, by its source's clock
+    recorded_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(16))  # platform | gateway | channel | reviewer | auditor
+    kind: Mapped[str] = mapped_column(String(32))
+    appeal_id: Mapped[uuid.UUID | None]
+    detail: Mapped[dict[str, Any]]
+    ref: Mapped[str | None] = mapped_column(String(160), unique=True)  # makes recording it idempotent
+
+
+class Flag(Base):
+    """A flag raised on a case and sent to the platform: supervision (督办) or group appeal (群体诉求)."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "reason"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    flag_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # supervision | group_appeal
+    reason: Mapped[str] = mapped_column(String(32))
+    raised_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]]
+
+
+class SyncCursor(Base):
+    """Where a background reader of the platform stands (the event feed), held by one instance at a time."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[dict[str, Any] | None]
+    updated_at: Mapped[datetime]
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class AdminAction(Base):

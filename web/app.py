@@ -16,7 +16,9 @@ from core.http import HttpClient
 from core.ingest import Pipeline
 from core.models import utcnow
 from core.runner import Supervisor
-from web import admin
+from core.signing import RequestVerifier
+from sync.service import SyncService
+from web import admin, sync_api
 from web.auth import TokenRing
 from web.context import CTX, GatewayContext, RejectionCounter
 from web.errors import json_error, json_errors
@@ -33,6 +35,7 @@ def create_app(config: Config, *, poll: bool = True) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/api/v1/channels/{channel_id}/appeals", receive_appeal)
     admin.add_routes(app)
+    sync_api.add_routes(app)
     return app
 
 
@@ -44,21 +47,28 @@ def _gateway(config: Config, poll: bool):
             engine, pipeline, config.database.batch_max_items, config.database.batch_max_wait_ms
         )
         session = aiohttp.ClientSession(headers={"User-Agent": "huiju-gateway"})
-        supervisor = Supervisor(engine, config, pipeline, HttpClient(session))
+        http = HttpClient(session)
+        supervisor = Supervisor(engine, config, pipeline, http)
         rejections = RejectionCounter(engine)
+        sync = SyncService(engine, config, http, supervisor.owner)
         app[CTX] = GatewayContext(
-            config, engine, pipeline, batcher, supervisor, rejections, TokenRing(config.tokens), utcnow()
+            config, engine, pipeline, batcher, supervisor, rejections, TokenRing(config.tokens), utcnow(), sync
         )
+        if config.platform.callbacks:
+            p = config.platform
+            app[sync_api.VERIFIER] = RequestVerifier(p.callback_app_key, p.callback_secret, p.sign_method)
         batcher.start()
         rejections.start()
         if poll:
             supervisor.start()
+            sync.start()
         else:
             await supervisor.sync()
         try:
             yield
         finally:
             if poll:
+                await sync.stop()
                 await supervisor.stop()
             await batcher.stop()
             await rejections.stop()

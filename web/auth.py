@@ -14,21 +14,22 @@ from web.errors import json_error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ACTOR = web.RequestKey("huiju_actor", str)
+CHANNELS = web.RequestKey("huiju_reviewer_channels", list)  # the channels a reviewer token may review
 
 
 class TokenRing:
     """The configured tokens, by SHA-256 digest only."""
 
     def __init__(self, tokens: list[TokenSettings]) -> None:
-        self._tokens = [(t.sha256 or "", t.name, t.role) for t in tokens]
+        self._tokens = [(t.sha256 or "", t.name, t.role, list(t.channels)) for t in tokens]
 
-    def identify(self, presented: str) -> tuple[str, str] | None:
-        """(name, role) of a presented token, compared in constant time; None if it is not one of ours."""
+    def identify(self, presented: str) -> tuple[str, str, list[str]] | None:
+        """(name, role, channels) of a presented token, compared in constant time; None if it is not ours."""
         digest = hashlib.sha256(presented.encode()).hexdigest()
         found = None
-        for known, name, role in self._tokens:
+        for known, name, role, channels in self._tokens:
             if hmac.compare_digest(known, digest):
-                found = (name, role)
+                found = (name, role, channels)
         return found
 
 
@@ -47,10 +48,11 @@ def require_role(role: str) -> Callable[[Handler], Handler]:
             who = request.app[CTX].tokens.identify(presented.strip())
             if who is None:
                 return json_error(401, "unknown API token", "unauthorized")
-            name, token_role = who
+            name, token_role, channels = who
             if token_role != role:
                 return json_error(403, f"this needs a token with the {role} role", "forbidden")
             request[ACTOR] = f"token:{name}"
+            request[CHANNELS] = channels
             return await handler(request)
 
         return guarded

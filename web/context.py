@@ -18,6 +18,7 @@ from core.config import Config
 from core.ingest import IngestResult, Pipeline, Submission
 from core.runner import Supervisor
 from core.sql import bump_counters
+from sync.service import SyncService
 from web.auth import TokenRing
 
 log = logging.getLogger(__name__)
@@ -81,10 +82,14 @@ class GatewayContext:
     rejections: RejectionCounter
     tokens: TokenRing
     started_at: datetime
+    sync: SyncService | None = None  # the background sync loops (None when the app only serves HTTP)
 
     async def submit(self, channel_id: str, item: InboundItem, received_at: datetime) -> IngestResult:
         """Ingest one received item through the group-commit batcher."""
-        return await self.batcher.submit(Submission(channel_id, item, received_at))
+        result = await self.batcher.submit(Submission(channel_id, item, received_at))
+        if self.sync is not None and result.outcome == "accepted":
+            self.sync.wake("dispatch")
+        return result
 
 
 CTX = web.AppKey("huiju", GatewayContext)

@@ -15,7 +15,7 @@ from core.ingest import Pipeline, Submission
 from core.models import Appeal, Case, Counter, MergeEntry, OutboxMessage, RawItem
 from core.sql import insert_new, insert_new_in_turn
 from dedup.mergelog import GENESIS, entry_hash, verify_chain
-from sync.outbox import work_order_payload
+from sync.render import appeal_object
 from tests.helpers import load_test_config
 
 RECEIVED = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -162,17 +162,19 @@ async def test_the_work_order_for_a_report_carries_no_trace_of_the_citizens_iden
         "E-1",
         type="举报",
         title="举报某餐馆使用地沟油",
+        content="我是李四，住在附近，电话139 1234-5678，身份证11010519491231002x。该餐馆长期使用地沟油。",
         citizen={"name": "李四", "phone": "13912345678", "id_number": "11010519491231002X"},
     )
     async with engine.begin() as conn:
         await pipeline.ingest(conn, [sub("E-1", payload)])
     async with engine.connect() as conn:
         appeal = (await conn.execute(select(Appeal))).one()
-    message = work_order_payload(appeal.case_id, appeal._mapping)
+    message = appeal_object(appeal._mapping)
     wire = json.dumps(message, ensure_ascii=False)
     assert message["confidential"] is True and message["citizen"] is None
-    for secret in ("李四", "13912345678", "11010519491231002X"):
+    for secret in ("李四", "139 1234-5678", "11010519491231002x", "13912345678"):
         assert secret not in wire
+    assert "该餐馆长期使用地沟油" in message["content"]
 
 
 async def test_every_decision_is_chained_in_the_merge_log(engine, pipeline):

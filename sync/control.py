@@ -1,0 +1,226 @@
+"""What admins do with the outbox, the deliveries and cases: list, retry, replay, look at one case.
+
+Shared by `gateway.py outbox|deliveries|cases` and the admin API, so that both do exactly the same. Every
+retry and replay is written on the case's timeline with the admin who asked for it. Views carry no personal
+data in clear: appeals show masked phone and ID numbers, and frozen requests are not shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.masking import mask_id_number, mask_openid, mask_phone
+from core.models import Appeal, Case, Delivery, Flag, OutboxMessage, utcnow
+from sync import timeline
+
+OUTBOX_STATES = ("pending", "sent", "dead", "skipped")
+DELIVERY_STATES = ("pending", "awaiting_review", "delivered", "rejected", "dead")
+
+
+class NotFound(LookupError):
+    """No such outbox message, delivery or case."""
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t else None
+
+
+def outbox_view(r: Any) -> dict[str, Any]:
+    """One outbox message, without its frozen request (which carries the appeal)."""
+    return {
+        "id": r.id,
+        "case_id": str(r.case_id),
+        "kind": r.kind,
+        "idempotency_key": r.idempotency_key,
+        "status": r.status,
+        "attempts": r.attempts,
+        "next_attempt_at": _iso(r.next_attempt_at),
+        "last_error": r.last_error,
+        "created_at": _iso(r.created_at),
+        "sent_at": _iso(r.sent_at),
+        "response": r.response,
+        "frozen": r.request is not None,
+    }
+
+
+def delivery_view(r: Any) -> dict[str, Any]:
+    """One delivery: what it carries, where it goes, how it went."""
+    return {
+        "id": r.id,
+        "case_id": str(r.case_id),
+        "appeal_id": str(r.appeal_id),
+        "channel_id": r.channel_id,
+        "kind": r.kind,
+        "event_id": r.event_id,
+        "status": r.payload.get("status"),
+        "text": r.payload.get("text"),
+        "unit": r.payload.get("unit"),
+        "state": r.state,
+        "attempts": r.attempts,
+        "next_attempt_at": _iso(r.next_attempt_at),
+        "deadline": _iso(r.deadline),
+        "late": (r.delivered_at is None and r.deadline is not None and r.deadline < utcnow())
+        or (r.delivered_at is not None and r.deadline is not None and r.delivered_at > r.deadline),
+        "last_error": r.last_error,
+        "receipt": r.receipt,
+        "delivered_at": _iso(r.delivered_at),
+        "reviewed_by": r.reviewed_by,
+        "review_comment": r.review_comment,
+    }
+
+
+async def list_outbox(
+    conn: AsyncConnection, status: str | None = None, case_id: uuid.UUID | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Outbox messages, newest first, optionally of one status or case."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if case_id:
+        query = query.where(OutboxMessage.case_id == case_id)
+    return [outbox_view(r) for r in await conn.execute(query)]
+
+
+async def retry_outbox(conn: AsyncConnection, ids: Sequence[int] | None, actor: str) -> list[int]:
+    """Send dead (or waiting) messages again now, from a fresh attempt count; all dead ones if ids is None."""
+    query = select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status)
+    query = query.where(OutboxMessage.status == "dead") if ids is None else query.where(OutboxMessage.id.in_(ids))
+    rows = (await conn.execute(query)).all()
+    if ids is not None and len(rows) != len(set(ids)):
+        raise NotFound(f"no outbox message {sorted(set(ids) - {r.id for r in rows})}")
+    chosen = [r for r in rows if r.status in ("dead", "pending")]
+    return await _requeue(conn, chosen, actor, "outbox_retried", reset=True)
+
+
+async def replay_outbox(conn: AsyncConnection, message_id: int, actor: str) -> list[int]:
+    """Send a message that was sent (or skipped) once more, the very same request: the platform answers it
+    with what it answered the first time."""
+    row = (
+        await conn.execute(
+            select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status).where(
+                OutboxMessage.id == message_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no outbox message {message_id}")
+    return await _requeue(conn, [row], actor, "outbox_replayed", reset=False)
+
+
+async def _requeue(conn: AsyncConnection, rows: Sequence[Any], actor: str, kind: str, reset: bool) -> list[int]:
+    now = utcnow()
+    ids = [r.id for r in rows]
+    if not ids:
+        return []
+    values: dict[str, Any] = {"status": "pending", "next_attempt_at": now, "claimed_until": None}
+    if reset:
+        values["attempts"] = 0
+    await conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values))
+    await timeline.record_many(
+        conn,
+        [
+            timeline.line(r.case_id, now, "admin", kind, {"message_id": r.id, "was": r.status, "by": actor})
+            for r in rows
+        ],
+    )
+    return ids
+
+
+async def list_deliveries(
+    conn: AsyncConnection,
+    state: str | None = None,
+    channel_id: str | None = None,
+    case_id: uuid.UUID | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Deliveries, newest first, optionally of one state, channel or case."""
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if state:
+        query = query.where(Delivery.state == state)
+    if channel_id:
+        query = query.where(Delivery.channel_id == channel_id)
+    if case_id:
+        query = query.where(Delivery.case_id == case_id)
+    return [delivery_view(r) for r in await conn.execute(query)]
+
+
+async def retry_deliveries(conn: AsyncConnection, ids: Sequence[int] | None, actor: str) -> list[int]:
+    """Deliver dead (or waiting) deliveries again now; all dead ones if ids is None."""
+    query = select(Delivery.id, Delivery.case_id, Delivery.state)
+    query = query.where(Delivery.state == "dead") if ids is None else query.where(Delivery.id.in_(ids))
+    rows = [r for r in (await conn.execute(query)).all() if r.state in ("dead", "pending")]
+    if ids is not None and not rows:
+        raise NotFound(f"no dead or waiting delivery among {list(ids)}")
+    now = utcnow()
+    chosen = [r.id for r in rows]
+    if chosen:
+        await conn.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(chosen))
+            .values(state="pending", attempts=0, next_attempt_at=now, claimed_until=None, updated_at=now)
+        )
+        lines = [
+            timeline.line(r.case_id, now, "admin", "delivery_retried", {"delivery_id": r.id, "by": actor})
+            for r in rows
+        ]
+        await timeline.record_many(conn, lines)
+    return chosen
+
+
+async def case_view(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]:
+    """One case: its state and deadlines, its appeals (masked), flags, timeline, outbox and deliveries."""
+    case = (await conn.execute(select(Case).where(Case.id == case_id))).first()
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    appeals = (
+        await conn.execute(select(Appeal).where(Appeal.case_id == case_id).order_by(Appeal.received_at))
+    ).all()
+    flags = (await conn.execute(select(Flag).where(Flag.case_id == case_id).order_by(Flag.id))).all()
+    doc = {
+        k: (_iso(v) if isinstance(v, datetime) else (str(v) if isinstance(v, uuid.UUID) else v))
+        for k, v in case._mapping.items()
+    }
+    doc["appeals"] = [
+        {
+            "id": str(a.id),
+            "channel_id": a.channel_id,
+            "source_id": a.source_id,
+            "mode": a.mode,
+            "type": a.type,
+            "received_at": _iso(a.received_at),
+            "title": a.title,
+            "confidential": a.confidential,
+            "citizen": None
+            if a.confidential
+            else {
+                "name": a.citizen_name,
+                "phone": mask_phone(a.phone),
+                "id_number": mask_id_number(a.id_number),
+                "openid": mask_openid(a.openid),
+            },
+        }
+        for a in appeals
+    ]
+    doc["flags"] = [
+        {"flag_id": f.flag_id, "kind": f.kind, "reason": f.reason, "raised_at": _iso(f.raised_at), **f.detail}
+        for f in flags
+    ]
+    doc["timeline"] = [
+        {
+            "at": _iso(e.at),
+            "source": e.source,
+            "kind": e.kind,
+            "detail": e.detail,
+            "appeal_id": str(e.appeal_id) if e.appeal_id else None,
+        }
+        for e in await timeline.of_case(conn, case_id)
+    ]
+    doc["outbox"] = await list_outbox(conn, case_id=case_id, limit=1000)
+    doc["deliveries"] = await list_deliveries(conn, case_id=case_id, limit=1000)
+    return doc

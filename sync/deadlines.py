@@ -1,0 +1,136 @@
+"""Time limits (办理时限) and automatic escalation (督办).
+
+A case's deadlines start from its time tier when huiju receives its first appeal: accepted within 1 hour
+(Xi'an); replied within 2 hours or 24 hours, or by the end of the 7th or 15th day. Days are Beijing days:
+a day tier ends at midnight Asia/Shanghai time, N days after the day of receipt, whatever the server's zone.
+Once the platform names a deadline (accepted, dispatched, extended) that one counts.
+
+Every few seconds the escalation scan flags cases near their reply deadline (the last 20% of the time) and
+overdue ones, and raises supervision on abnormal cases: overdue, urged again and again (多次催办: three or more
+repeat appeals). Unsatisfied revisits and cases returned twice are escalated when their event is applied.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.config import SyncSettings
+from core.models import Case, Flag
+from core.sql import upsert_insert
+from sync import outbox, timeline
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ACCEPT_WITHIN = timedelta(hours=1)
+HOURS = {"2h": 2, "24h": 24}
+DAYS = {"7d": 7, "15d": 15}
+OPEN_STATES = ("ok", "near_due")
+
+
+def tier_deadlines(received_at: datetime, tier: str) -> tuple[datetime, datetime]:
+    """(accept by, reply by) for a case received at this time in this tier."""
+    if tier in HOURS:
+        reply = received_at + timedelta(hours=HOURS[tier])
+    else:
+        day = received_at.astimezone(SHANGHAI).date() + timedelta(days=DAYS[tier] + 1)
+        reply = datetime.combine(day, time(0), tzinfo=SHANGHAI)
+    return received_at + ACCEPT_WITHIN, reply
+
+
+def case_deadlines(received_at: datetime, tier: str) -> dict[str, Any]:
+    """The deadline columns of a new case."""
+    accept, reply = tier_deadlines(received_at, tier)
+    return {"accept_due_at": accept, "reply_due_at": reply, "due_state": "ok"}
+
+
+def flag_id(case_id: uuid.UUID, reason: str) -> str:
+    """The flag's id at the platform: one flag per case and reason."""
+    return f"{case_id}:{reason}"
+
+
+async def raise_supervision(
+    conn: AsyncConnection, case_id: uuid.UUID, reason: str, note: str, now: datetime
+) -> bool:
+    """Raise supervision (督办) on a case once per reason: a flag, its outbox message, a timeline line."""
+    fid = flag_id(case_id, reason)
+    row = {
+        "case_id": case_id,
+        "flag_id": fid,
+        "kind": "supervision",
+        "reason": reason,
+        "raised_at": now,
+        "detail": {"note": note},
+    }
+    stmt = upsert_insert(conn, Flag).on_conflict_do_nothing(index_elements=["flag_id"]).returning(Flag.id)
+    if (await conn.execute(stmt, [row])).first() is None:
+        return False
+    await outbox.enqueue(conn, [outbox.flag(case_id, fid, "supervision", now, reason=reason, note=note)])
+    await timeline.record(
+        conn, case_id, now, "gateway", "supervision_raised", {"reason": reason, "note": note}, ref=f"flag:{fid}"
+    )
+    return True
+
+
+async def scan(conn: AsyncConnection, settings: SyncSettings, now: datetime, limit: int = 1000) -> dict[str, int]:
+    """Flag near-due and overdue cases and escalate the abnormal ones; counts of what changed."""
+    counts = {"near_due": 0, "overdue": 0, "repeatedly_urged": 0}
+    unreplied = and_(Case.replied_at.is_(None), Case.reply_due_at.is_not(None), Case.due_state.in_(OPEN_STATES))
+    overdue = (
+        await conn.execute(
+            select(Case.id, Case.reply_due_at).where(unreplied, Case.reply_due_at < now).limit(limit)
+        )
+    ).all()
+    for case_id, due in overdue:
+        await conn.execute(update(Case).where(Case.id == case_id).values(due_state="overdue", updated_at=now))
+        await timeline.record(
+            conn,
+            case_id,
+            now,
+            "gateway",
+            "overdue",
+            {"reply_due_at": due.isoformat()},
+            ref=f"due:{case_id}:overdue:{due.isoformat()}",
+        )
+        note = f"答复时限 {due.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 已过，尚未答复"
+        await raise_supervision(conn, case_id, "overdue", note, now)
+        counts["overdue"] += 1
+    horizon = now + timedelta(days=DAYS["15d"] + 1)
+    candidates = (
+        await conn.execute(
+            select(Case.id, Case.created_at, Case.reply_due_at)
+            .where(unreplied, Case.due_state == "ok", Case.reply_due_at >= now, Case.reply_due_at < horizon)
+            .order_by(Case.reply_due_at)
+            .limit(limit)
+        )
+    ).all()
+    for case_id, start, due in candidates:
+        if due - now > (due - start) * settings.near_due_fraction:
+            continue
+        await conn.execute(update(Case).where(Case.id == case_id).values(due_state="near_due", updated_at=now))
+        await timeline.record(
+            conn,
+            case_id,
+            now,
+            "gateway",
+            "near_due",
+            {"reply_due_at": due.isoformat()},
+            ref=f"due:{case_id}:near:{due.isoformat()}",
+        )
+        counts["near_due"] += 1
+    urged = (
+        await conn.execute(
+            select(Case.id, Case.appeal_count)
+            .outerjoin(Flag, and_(Flag.case_id == Case.id, Flag.reason == "repeatedly_urged"))
+            .where(Case.appeal_count - 1 >= settings.repeat_escalation, Flag.id.is_(None))
+            .limit(limit)
+        )
+    ).all()
+    for case_id, count in urged:
+        await raise_supervision(conn, case_id, "repeatedly_urged", f"同一诉求已重复反映 {count - 1} 次", now)
+        counts["repeatedly_urged"] += 1
+    return counts

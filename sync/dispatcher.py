@@ -1,0 +1,232 @@
+"""The outbox dispatcher: sends owed messages to the target, durably retried, in order per case.
+
+A round: claim a batch of due messages (sync/queue.py), render and freeze the request of each that has none
+yet — in the claiming transaction, before anything is sent —, send them concurrently through the one shared
+HTTP client (which retries a transient failure a few times inside the call), then record every outcome in one
+transaction:
+
+- answered: `sent`, with the answer's identifiers, and its effect on the case (the work order number);
+- nothing to send for this target: `skipped`, with the reason;
+- failed: back to `pending` with the next attempt time (doubling with jitter, capped), or `dead` with the
+  last error after a permanent failure or the last allowed attempt. An auth failure never dead-letters: the
+  messages wait for an administrator to fix the credentials.
+
+A crash between sending and recording leaves the message claimed; once the claim runs out it is sent again,
+byte for byte, and the platform answers the idempotency key it already knows with the first answer: never a
+second work order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.config import SyncSettings
+from core.errors import ChannelError, ErrorKind, classify_exception
+from core.models import Appeal, Case, OutboxMessage, utcnow
+from sync import timeline
+from sync.queue import Failure, WorkQueue, backoff
+from sync.targets.base import (
+    CREATE_WORK_ORDER,
+    SHARE_RECORD,
+    UPDATE_SHARED_RECORD,
+    FrozenRequest,
+    RenderContext,
+    Skip,
+    Target,
+)
+
+log = logging.getLogger(__name__)
+
+OUTBOX = WorkQueue(OutboxMessage, state="status", group="case_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed message."""
+
+    id: int
+    case_id: uuid.UUID
+    kind: str
+    attempts: int
+    answer: dict[str, Any] | None = None
+    skipped: str | None = None
+    failure: Failure | None = None
+
+
+class Dispatcher:
+    """Sends the outbox to one target."""
+
+    def __init__(self, engine: AsyncEngine, target: Target, settings: SyncSettings, owner: str) -> None:
+        self.engine = engine
+        self.target = target
+        self.settings = settings
+        self.owner = owner
+        self._claim_lock = asyncio.Lock()  # one claimer per process; instances share through SKIP LOCKED
+        self._in_flight = asyncio.Semaphore(settings.concurrency)
+        self._health: str | None = None
+
+    async def round(self) -> int:
+        """Claim, send and record one batch; how many messages it handled."""
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(row, req) for row, req in claimed))
+        await self._record(outcomes)
+        return len(outcomes)
+
+    async def _claim(self) -> list[tuple[Any, FrozenRequest | Skip]]:
+        async with self._claim_lock, self.engine.begin() as conn:
+            now = utcnow()
+            hold = timedelta(seconds=self.settings.claim_seconds)
+            rows = await OUTBOX.claim(conn, self.owner, now, self.settings.batch_size, hold)
+            if not rows:
+                return []
+            fresh = [r for r in rows if r.request is None]
+            contexts = await _contexts(conn, fresh)
+            claimed: list[tuple[Any, FrozenRequest | Skip]] = []
+            for row in rows:
+                if row.request is not None:
+                    claimed.append((row, FrozenRequest.from_json(row.request)))
+                    continue
+                try:
+                    request = self.target.render(contexts[row.id])
+                except ChannelError as e:
+                    request = Skip(f"cannot be rendered: {e}")
+                except Exception as e:  # a rendering bug costs this message, not the batch
+                    log.exception("outbox message %s could not be rendered", row.id)
+                    request = Skip(f"cannot be rendered: {type(e).__name__}: {e}")
+                if isinstance(request, FrozenRequest):
+                    await conn.execute(
+                        update(OutboxMessage).where(OutboxMessage.id == row.id).values(request=request.to_json())
+                    )
+                claimed.append((row, request))
+            return claimed
+
+    async def _send(self, row: Any, request: FrozenRequest | Skip) -> Outcome:
+        if isinstance(request, Skip):
+            return Outcome(row.id, row.case_id, row.kind, row.attempts, skipped=request.reason)
+        async with self._in_flight:
+            try:
+                answer = await self.target.send(request, resent=row.attempts > 1)
+            except Exception as e:
+                return Outcome(row.id, row.case_id, row.kind, row.attempts, failure=Failure(classify_exception(e)))
+        return Outcome(row.id, row.case_id, row.kind, row.attempts, answer=answer)
+
+    async def _record(self, outcomes: Sequence[Outcome]) -> None:
+        now = utcnow()
+        async with self.engine.begin() as conn:
+            for o in outcomes:
+                values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+                if o.answer is not None:
+                    effects = self.target.answer_effects(o.kind, o.answer)
+                    values |= {"status": "sent", "sent_at": now, "response": effects, "last_error": None}
+                    await _apply_answer(conn, o, effects, now)
+                elif o.skipped is not None:
+                    values |= {"status": "skipped", "last_error": o.skipped}
+                    await timeline.record(
+                        conn,
+                        o.case_id,
+                        now,
+                        "gateway",
+                        "message_skipped",
+                        {"kind": o.kind, "reason": o.skipped},
+                        ref=f"outbox:{o.id}:skipped",
+                    )
+                else:
+                    assert o.failure is not None
+                    values["last_error"] = o.failure.message()
+                    if o.failure.is_final(o.attempts, self.settings.max_attempts):
+                        values["status"] = "dead"
+                        await timeline.record(
+                            conn,
+                            o.case_id,
+                            now,
+                            "gateway",
+                            "message_dead",
+                            {"kind": o.kind, "attempts": o.attempts, "error": values["last_error"]},
+                            ref=f"outbox:{o.id}:dead:{o.attempts}",
+                        )
+                    else:
+                        wait = backoff(self.settings, o.attempts, o.failure.error.retry_after)
+                        values["next_attempt_at"] = now + wait
+                await conn.execute(update(OutboxMessage).where(OutboxMessage.id == o.id).values(**values))
+        self._note_health(outcomes)
+
+    def _note_health(self, outcomes: Sequence[Outcome]) -> None:
+        failures = [o.failure for o in outcomes if o.failure is not None]
+        health = "ok" if len(failures) < len(outcomes) else failures[-1].error.kind.value
+        if health != self._health:
+            if health == "ok":
+                log.info("platform %s: sending", self.target.kind)
+            elif health == ErrorKind.AUTH:
+                log.error("platform %s refuses huiju's credentials: %s", self.target.kind, failures[-1].error)
+            else:
+                log.warning("platform %s failing (%s): %s", self.target.kind, health, failures[-1].error)
+        self._health = health
+
+
+async def _contexts(conn: Any, rows: Sequence[Any]) -> dict[int, RenderContext]:
+    """What each message is rendered from, read in a few queries for the whole batch."""
+    if not rows:
+        return {}
+    case_ids = {r.case_id for r in rows}
+    appeal_ids = {uuid.UUID(r.payload["appeal_id"]) for r in rows if r.payload.get("appeal_id")}
+    cases = {c.id: c._mapping for c in await conn.execute(select(Case).where(Case.id.in_(case_ids)))}
+    appeals = {}
+    if appeal_ids:
+        appeals = {a.id: a._mapping for a in await conn.execute(select(Appeal).where(Appeal.id.in_(appeal_ids)))}
+    records = await _shared_records(conn, [r for r in rows if r.kind == UPDATE_SHARED_RECORD])
+    out = {}
+    for r in rows:
+        appeal_id = uuid.UUID(r.payload["appeal_id"]) if r.payload.get("appeal_id") else None
+        case = cases[r.case_id]
+        out[r.id] = RenderContext(
+            r.kind, r.payload, case, appeals.get(appeal_id), case["work_order_no"], records.get(appeal_id)
+        )
+    return out
+
+
+async def _shared_records(conn: Any, rows: Sequence[Any]) -> dict[uuid.UUID, str]:
+    keys = [f"appeal:{r.payload['appeal_id']}:share" for r in rows]
+    if not keys:
+        return {}
+    found = await conn.execute(
+        select(OutboxMessage.payload, OutboxMessage.response).where(
+            OutboxMessage.idempotency_key.in_(keys), OutboxMessage.status == "sent"
+        )
+    )
+    return {uuid.UUID(p["appeal_id"]): resp["record_no"] for p, resp in found if resp and resp.get("record_no")}
+
+
+async def _apply_answer(conn: Any, o: Outcome, effects: dict[str, Any], now: datetime) -> None:
+    """The case learns its work order (or shared record) number; the timeline says what was sent."""
+    if o.kind == CREATE_WORK_ORDER and effects.get("work_order_no"):
+        await conn.execute(
+            update(Case)
+            .where(Case.id == o.case_id, Case.work_order_no.is_(None))
+            .values(work_order_no=effects["work_order_no"], status="submitted", updated_at=now)
+        )
+    elif o.kind == SHARE_RECORD and effects.get("record_no"):
+        await conn.execute(
+            update(Case)
+            .where(Case.id == o.case_id, Case.record_no.is_(None), Case.work_order_no.is_(None))
+            .values(record_no=effects["record_no"], status="shared", updated_at=now)
+        )
+    await timeline.record(
+        conn,
+        o.case_id,
+        now,
+        "gateway",
+        f"{o.kind}_sent",
+        {"attempts": o.attempts, **effects},
+        ref=f"outbox:{o.id}:sent:{o.attempts}",
+    )
