@@ -14,8 +14,11 @@ from core.signing import SIGN_METHODS
 DEMO_APP_KEY = "huiju-demo"
 DEMO_SECRET = "demo-national-secret-0123456789"  # published in the docs; never a real secret
 SECRET_ENV = "HUIJU_SIM_SECRET"
-KINDS = ("12315", "12333", "12328", "hotline")
+KINDS = ("12315", "12333", "12328", "hotline", "open311")
 HOTLINE_PORT = 8400  # [platform] base_url in config.toml
+OPEN311_PORT = 8311
+DEMO_OPEN311_KEY = "demo-open311-key-0123456789"  # published in the docs; never a real key
+OPEN311_KEY_ENV = "HUIJU_SIM_OPEN311_KEY"
 DEMO_CALLBACK_APP_KEY = "12345-platform-demo"
 DEMO_CALLBACK_SECRET = "demo-platform-callback-secret-0123"  # published in the docs; never a real secret
 CALLBACK_SECRET_ENV = "HUIJU_SIM_CALLBACK_SECRET"
@@ -40,16 +43,21 @@ def add_simulate_parser(subparsers: Any, common_parent: argparse.ArgumentParser)
     p = subparsers.add_parser(
         "simulate",
         parents=[common_parent],
-        help="run a simulator of the 12315, 12333 or 12328 platform, or of the unified 12345 platform",
+        help="run a simulator of the 12315, 12333 or 12328 platform, of the unified 12345 platform, or of an "
+        "Open311 server",
         description="Serve a simulated national hotline platform (signed interconnect, generated work orders, "
         "knobs for failures and schema drift, control API under /_sim/) until Ctrl-C; "
         "see docs/channels/national-protocol.md. KIND hotline serves the unified 12345 platform that huiju "
         "pushes cases to (work orders that live on their own, signed callbacks, an event feed); "
-        "see docs/platform12345.md.",
+        "see docs/platform12345.md. KIND open311 serves an Open311 GeoReport v2 server, the other kind of target "
+        "(service requests that are assigned and closed on their own, tokens, the spec's errors); "
+        "see docs/targets/open311.md.",
     )
-    p.add_argument("kind", choices=KINDS, metavar="KIND", help="12315, 12333, 12328 or hotline")
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help="12315, 12333, 12328, hotline or open311")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 8315, 8333, 8328 or 8400 by kind; 0 for any free port)")
+    p.add_argument(
+        "--port", type=int, help="port (default 8315, 8333, 8328, 8400 or 8311 by kind; 0 for any free port)"
+    )
     p.add_argument("--app-key", default=DEMO_APP_KEY, help=f"the app key to accept (default {DEMO_APP_KEY})")
     p.add_argument(
         "--app-secret", help=f"the shared secret (default ${SECRET_ENV}, else a fixed demo value, printed)"
@@ -87,6 +95,16 @@ def add_simulate_parser(subparsers: Any, common_parent: argparse.ArgumentParser)
         help="wall seconds per business second: 0.01 makes a day 14.4 minutes (default 1.0)",
     )
     h.add_argument("--return-rate", type=_rate, help="fraction of dispatches returned (退单) (default 0.1)")
+    o = p.add_argument_group(
+        "open311 only", "--clock-scale, --seed, --latency-ms, --error-rate and --outage apply to open311 too."
+    )
+    o.add_argument(
+        "--api-key", help=f"the api_key to accept (default ${OPEN311_KEY_ENV}, else a demo value, printed)"
+    )
+    o.add_argument("--jurisdiction-id", default="ganzhou.gov.cn", help="the jurisdiction served (ganzhou.gov.cn)")
+    o.add_argument(
+        "--async-tokens", action="store_true", help="answer a new request with a token (a batch server)"
+    )
     p.set_defaults(func=cmd_simulate)
     return p
 
@@ -95,6 +113,8 @@ def cmd_simulate(_loaded: Any, args: argparse.Namespace) -> int:
     """Run the simulator until Ctrl-C (the gateway's config is not used)."""
     if args.kind == "hotline":
         return cmd_simulate_hotline(args)
+    if args.kind == "open311":
+        return cmd_simulate_open311(args)
     from simulators.national.run import DEFAULT_PORTS, build_simulator
 
     secret = args.app_secret or os.environ.get(SECRET_ENV) or DEMO_SECRET
@@ -175,6 +195,39 @@ def cmd_simulate_hotline(args: argparse.Namespace) -> int:
         print("  no callbacks: events are in GET /api/v1/work-orders/events", flush=True)
     print(f"  clock scale {args.clock_scale}", flush=True)
     print("  control API: /_sim/work-orders, /_sim/requests, /_sim/knobs, /_sim/stats; Ctrl-C stops", flush=True)
+    return _serve(app, args.host, port)
+
+
+def cmd_simulate_open311(args: argparse.Namespace) -> int:
+    """Run the Open311 GeoReport v2 server's simulator until Ctrl-C."""
+    from simulators.open311 import build_open311
+
+    if not 0 < args.clock_scale <= 1000:
+        print("--clock-scale must be > 0 and at most 1000", file=sys.stderr)
+        return 2
+    api_key = args.api_key or os.environ.get(OPEN311_KEY_ENV) or DEMO_OPEN311_KEY
+    app = build_open311(
+        api_key,
+        args.jurisdiction_id,
+        seed=args.seed,
+        clock_scale=args.clock_scale,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        outage=args.outage,
+        async_tokens=args.async_tokens,
+    )
+    port = OPEN311_PORT if args.port is None else args.port
+    print(f"Open311 simulator: jurisdiction {args.jurisdiction_id!r}", flush=True)
+    if args.api_key:
+        print("  api_key from --api-key", flush=True)
+    elif os.environ.get(OPEN311_KEY_ENV):
+        print(f"  api_key from ${OPEN311_KEY_ENV}", flush=True)
+    else:
+        print(f"  api_key (demo value): {DEMO_OPEN311_KEY}", flush=True)
+    print(f"  clock scale {args.clock_scale}; tokens {'on' if args.async_tokens else 'off'}", flush=True)
+    print(
+        "  control API: /_sim/service-requests, /_sim/requests, /_sim/knobs, /_sim/stats; Ctrl-C stops", flush=True
+    )
     return _serve(app, args.host, port)
 
 
