@@ -107,6 +107,20 @@ class OutboundEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelStatus:
+    """Where a channel's own platform stands with an item it handles itself (an interconnect work order).
+
+    huiju reads it from each new version of a polled item and passes a change on to the 12345 platform as an
+    update of the shared record, so that both platforms see the appeal's progress.
+    """
+
+    status: str  # accepted | dispatched | returned | extended | replied | closed | revisited (as OutboundEvent)
+    at: datetime | None = None  # when the channel's platform recorded it
+    text: str | None = None  # the reply, for replied
+    unit: str | None = None  # the unit handling it there
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """What the channel answered to a delivered event."""
 
@@ -148,6 +162,11 @@ class Connector(ABC):
     @abstractmethod
     async def check(self) -> None:
         """One cheap authenticated call; raises a core.errors class when it fails."""
+
+    def channel_status(self, payload: str) -> ChannelStatus | None:
+        """The channel's own status of this item (pure, like map); None when the item carries none, or when
+        it is only the platform's intake state (registered, waiting to be accepted)."""
+        return None
 
     def delivers_now(self) -> bool:
         """Whether this channel instance takes status and replies back (a kind may need a setting for it)."""

@@ -121,6 +121,8 @@ class PlatformSettings(_Strict):
                 raise ValueError("feed_poll_seconds: 0 needs callbacks (callback_app_key and callback_secret)")
         elif self.open311 is None:
             raise ValueError('open311: the [platform.open311] table is required for kind = "open311"')
+        elif self.callback_secret is not None:
+            raise ValueError("callback_secret: an Open311 server has no callbacks (huiju polls it)")
         return self
 
     @property
@@ -137,7 +139,9 @@ class SyncSettings(_Strict):
     max_attempts: Annotated[int, Field(ge=1, le=1000)] = 15  # then dead letter
     backoff_initial_seconds: Annotated[float, Field(gt=0, le=3600)] = 2.0
     backoff_max_seconds: Annotated[float, Field(gt=0, le=86400)] = 600.0
-    claim_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0  # an instance that died lets go after this
+    # An instance that died lets its claimed work go after this; longer than a batch can take against a
+    # platform that times out (concurrency-limited rounds of 3 tries of timeout_seconds each).
+    claim_seconds: Annotated[float, Field(gt=0, le=3600)] = 300.0
     idle_seconds: Annotated[float, Field(gt=0, le=60)] = 0.5  # how often an idle worker looks for work
     delivery_deadline_seconds: Annotated[float, Field(gt=0)] = 3600.0  # a delivery later than this is late
     gap_wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0  # then a missing event is fetched

@@ -125,9 +125,7 @@ class HttpClient:
 
     async def _read_limited(self, resp: aiohttp.ClientResponse, limit: int) -> bytes:
         if resp.content_length is not None and resp.content_length > limit:
-            raise PermanentError(
-                f"response of {resp.content_length} bytes is over the {limit}-byte limit"
-            )
+            raise PermanentError(f"response of {resp.content_length} bytes is over the {limit}-byte limit")
         body = bytearray()
         async for chunk in resp.content.iter_chunked(64 * 1024):
             body += chunk

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from connectors.base import Connector, InboundItem, MappingError
 from connectors.registry import connector_class
+from core import versions
 from core.config import ChannelSettings, Config
 from core.ids import new_id
 from core.models import Appeal, Case, CaseEvent, MergeEntry, OutboxMessage, RawItem, utcnow
@@ -157,14 +158,23 @@ class Pipeline:
 
         existing = await self._existing_ids(conn, [batch[i].key for i in firsts if results[i] is None])
         redeliveries: Tally[tuple[str, str]] = Tally()
+        changed: list[versions.Changed] = []
         for i, p in enumerate(batch):
             if results[i] is None:
                 first = results[first_of[p.key]]
-                gid = first.id if first is not None and first_of[p.key] != i else existing[p.key]
+                if first is not None and first_of[p.key] != i:
+                    gid = first.id
+                else:
+                    gid, digest = existing[p.key]
+                    if digest != versions.digest_of(p.sub.item.payload):
+                        changed.append(
+                            versions.Changed(p.sub.channel_id, gid, p.sub.item, p.sub.received_at, digest)
+                        )
                 results[i] = IngestResult(gid, "redelivery")
                 redeliveries[(p.sub.channel_id, "redeliveries")] += 1
 
         await self.store_appeals(conn, stored, now)
+        redeliveries.update(await versions.store(conn, self, changed, now))
         await bump_counters(conn, dict(redeliveries))
         return [r for r in results if r is not None]
 
@@ -183,6 +193,7 @@ class Pipeline:
                 "error": p.error,
                 "attempts": 1,
                 "updated_at": now,
+                "digest": versions.digest_of(p.sub.item.payload),
             }
             for p in prepared
         ]
@@ -194,15 +205,16 @@ class Pipeline:
 
     async def _existing_ids(
         self, conn: AsyncConnection, keys: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], uuid.UUID]:
+    ) -> dict[tuple[str, str], tuple[uuid.UUID, str | None]]:
+        """(gateway id, digest of the newest version) of items stored before."""
         if not keys:
             return {}
         rows = await conn.execute(
-            select(RawItem.channel_id, RawItem.source_id, RawItem.id).where(
+            select(RawItem.channel_id, RawItem.source_id, RawItem.id, RawItem.digest).where(
                 tuple_(RawItem.channel_id, RawItem.source_id).in_(keys)
             )
         )
-        return {(c, s): i for c, s, i in rows}
+        return {(c, s): (i, d) for c, s, i, d in rows}
 
     async def store_appeals(self, conn: AsyncConnection, records: list[AppealRecord], now: datetime) -> None:
         """Assign cases to normalized records and write appeals, cases, merge log and outbox together."""
@@ -219,15 +231,20 @@ class Pipeline:
                 (MergeEntry, lambda: mergelog.chain(prev_hash, [merge_entry(a, now) for _, a in decided])),
                 (
                     OutboxMessage,
-                    lambda: [
-                        outbox.first_appeal(a.case_id, uuid.UUID(r.id), r.mode.value, now)
-                        for r, a in decided
-                        if a.new_case
-                    ],
+                    lambda: [owed(r, a, now) for r, a in decided if a.new_case or a.decision == "merge"],
                 ),
                 (CaseEvent, lambda: [received_line(r, a) for r, a in decided]),
             ],
         )
+        repeats = Tally(a.case_id for _, a in decided if not a.new_case and a.decision == "merge")
+        if repeats:
+            cases = Case.__table__
+            await conn.execute(
+                update(cases)
+                .where(cases.c.id == bindparam("case"))
+                .values(appeal_count=cases.c.appeal_count + bindparam("n"), updated_at=now),
+                [{"case": case_id, "n": n} for case_id, n in repeats.items()],
+            )
 
     async def retry_quarantined(
         self, conn: AsyncConnection, ids: Sequence[uuid.UUID] | None = None
@@ -291,6 +308,15 @@ def case_row(case_id: uuid.UUID, record: AppealRecord, now: datetime) -> dict[st
         "replied_at": None,
         **deadlines.case_deadlines(record.received_at, record.time_tier.value),
     }
+
+
+def owed(record: AppealRecord, a: Assignment, now: datetime) -> dict[str, Any]:
+    """The outbox message an assignment owes the platform: a new case's work order (or shared record), or a
+    merged appeal's repeat of its case's work order."""
+    appeal_id = uuid.UUID(record.id)
+    if a.new_case:
+        return outbox.first_appeal(a.case_id, appeal_id, record.mode.value, now)
+    return outbox.repeat_appeal(a.case_id, appeal_id, record.mode.value, now)
 
 
 def received_line(record: AppealRecord, a: Assignment) -> dict[str, Any]:

@@ -93,6 +93,24 @@ class RawItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
+    digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the newest version's payload
+
+
+class RawItemVersion(Base):
+    """A later version of a raw item: the channel handed the same item again, changed (a status it moved on).
+
+    The raw item keeps the first version (its appeal is never modified); every later one is kept here,
+    verbatim, once.
+    """
+
+    __tablename__ = "raw_item_versions"
+    __table_args__ = (UniqueConstraint("raw_id", "digest"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    raw_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("raw_items.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
 
 
 class Case(Base):
@@ -197,10 +215,13 @@ class OutboxMessage(Base):
     """A message owed to the 12345 platform, written in the same transaction as what caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_case_id_id", "case_id", "id"),  # "an earlier message of this case?" in one probe
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     payload: Mapped[dict[str, Any]]
@@ -256,16 +277,20 @@ class Delivery(Base):
     """A status or reply owed to the channel one appeal came from (one per appeal in the case)."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_deliveries_appeal_id_id", "appeal_id", "id"),  # "an earlier delivery to this appeal?"
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
-    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"), index=True)
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appeals.id"))
     channel_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # status | reply
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
     payload: Mapped[dict[str, Any]]
-    state: Mapped[str] = mapped_column(String(16))  # pending | awaiting_review | delivered | rejected | dead
+    # pending | awaiting_review | delivered | rejected | superseded | dead
+    state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     deadline: Mapped[datetime | None]
@@ -301,7 +326,7 @@ class PlatformEvent(Base):
     body: Mapped[dict[str, Any]]
     source: Mapped[str] = mapped_column(String(16))  # callback | feed | fetch | poll
     received_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16))  # pending | applied | orphan
+    state: Mapped[str] = mapped_column(String(16))  # pending | applied | superseded | orphan
     applied_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -315,7 +340,7 @@ class CaseEvent(Base):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), index=True)
     at: Mapped[datetime]  # when it happened, by its source's clock
     recorded_at: Mapped[datetime]
-    source: Mapped[str] = mapped_column(String(16))  # platform | gateway | channel | reviewer | auditor
+    source: Mapped[str] = mapped_column(String(16))  # platform | gateway | channel | reviewer | auditor | admin
     kind: Mapped[str] = mapped_column(String(32))
     appeal_id: Mapped[uuid.UUID | None]
     detail: Mapped[dict[str, Any]]

@@ -9,6 +9,7 @@ import getpass
 import json
 import sys
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from core.clitools import clip, database, local_time, run_async
@@ -34,8 +35,16 @@ def add_sync_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     ol.set_defaults(func=lambda loaded, args: run_async(_outbox_list, loaded, args))
     orr = osub.add_parser("retry", parents=[common], help="send dead messages again (default: every dead one)")
     orr.add_argument("ids", nargs="*", type=int)
+    orr.add_argument("--rerender", action="store_true", help="render the requests anew instead of the frozen ones")
     orr.add_argument("--actor", help="who asks (default: cli:<login name>)")
     orr.set_defaults(func=lambda loaded, args: run_async(_requeue, loaded, args, "outbox-retry"))
+    od = osub.add_parser(
+        "discard", parents=[common], help="give up on dead messages for good (the case's next messages go on)"
+    )
+    od.add_argument("ids", nargs="+", type=int)
+    od.add_argument("--reason", required=True, help="why they are given up (kept on the case's timeline)")
+    od.add_argument("--actor", help="who asks (default: cli:<login name>)")
+    od.set_defaults(func=lambda loaded, args: run_async(_requeue, loaded, args, "outbox-discard"))
     orp = osub.add_parser("replay", parents=[common], help="send one message again, the very same request")
     orp.add_argument("id", type=int)
     orp.add_argument("--actor", help="who asks (default: cli:<login name>)")
@@ -150,15 +159,18 @@ async def _requeue(loaded: LoadedConfig, args: argparse.Namespace, what: str) ->
     async with database(loaded) as engine, engine.begin() as conn:
         try:
             if what == "outbox-retry":
-                ids = await control.retry_outbox(conn, args.ids or None, _actor(args))
+                ids = await control.retry_outbox(conn, args.ids or None, _actor(args), args.rerender)
+            elif what == "outbox-discard":
+                ids = await control.discard_outbox(conn, args.ids, _actor(args), args.reason)
             elif what == "outbox-replay":
                 ids = await control.replay_outbox(conn, args.id, _actor(args))
             else:
                 ids = await control.retry_deliveries(conn, args.ids or None, _actor(args))
-        except control.NotFound as e:
+        except (control.NotFound, ValueError) as e:
             print(e, file=sys.stderr)
             return 1
-    print(f"requeued: {', '.join(map(str, ids)) or 'nothing'}")
+    done = "discarded" if what == "outbox-discard" else "requeued"
+    print(f"{done}: {', '.join(map(str, ids)) or 'nothing'}")
     return 0
 
 
@@ -189,7 +201,8 @@ async def _review(loaded: LoadedConfig, args: argparse.Namespace, verdict: str) 
         channels = [c.id for c in loaded.config.channels]
         try:
             if verdict == "approve":
-                await review.approve(conn, args.id, channels, _actor(args))
+                within = timedelta(seconds=loaded.config.sync.delivery_deadline_seconds)
+                await review.approve(conn, args.id, channels, _actor(args), within)
             else:
                 await review.reject(conn, args.id, channels, _actor(args), args.comment)
         except review.ReviewError as e:

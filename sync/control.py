@@ -18,13 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.masking import mask_id_number, mask_openid, mask_phone
 from core.models import Appeal, Case, Delivery, Flag, OutboxMessage, utcnow
 from sync import timeline
+from sync.render import identifiers, scrub
 
 OUTBOX_STATES = ("pending", "sent", "dead", "skipped")
-DELIVERY_STATES = ("pending", "awaiting_review", "delivered", "rejected", "dead")
+DELIVERY_STATES = ("pending", "awaiting_review", "delivered", "rejected", "superseded", "dead")
 
 
 class NotFound(LookupError):
     """No such outbox message, delivery or case."""
+
+
+class Refused(ValueError):
+    """The action does not apply to the message in its state."""
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -49,6 +54,15 @@ def outbox_view(r: Any) -> dict[str, Any]:
     }
 
 
+def _late(r: Any) -> bool:
+    """Delivered after its deadline, or still owed past it (a reply in review or rejected is not owed)."""
+    if r.deadline is None:
+        return False
+    if r.delivered_at is not None:
+        return r.delivered_at > r.deadline
+    return r.state in ("pending", "dead") and r.deadline < utcnow()
+
+
 def delivery_view(r: Any) -> dict[str, Any]:
     """One delivery: what it carries, where it goes, how it went."""
     return {
@@ -65,8 +79,7 @@ def delivery_view(r: Any) -> dict[str, Any]:
         "attempts": r.attempts,
         "next_attempt_at": _iso(r.next_attempt_at),
         "deadline": _iso(r.deadline),
-        "late": (r.delivered_at is None and r.deadline is not None and r.deadline < utcnow())
-        or (r.delivered_at is not None and r.deadline is not None and r.delivered_at > r.deadline),
+        "late": _late(r),
         "last_error": r.last_error,
         "receipt": r.receipt,
         "delivered_at": _iso(r.delivered_at),
@@ -87,49 +100,78 @@ async def list_outbox(
     return [outbox_view(r) for r in await conn.execute(query)]
 
 
-async def retry_outbox(conn: AsyncConnection, ids: Sequence[int] | None, actor: str) -> list[int]:
-    """Send dead (or waiting) messages again now, from a fresh attempt count; all dead ones if ids is None."""
+async def _outbox_rows(conn: AsyncConnection, ids: Sequence[int] | None, default_status: str) -> list[Any]:
+    """The messages named (every one must exist), or every message in default_status when ids is None."""
     query = select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status)
-    query = query.where(OutboxMessage.status == "dead") if ids is None else query.where(OutboxMessage.id.in_(ids))
-    rows = (await conn.execute(query)).all()
-    if ids is not None and len(rows) != len(set(ids)):
-        raise NotFound(f"no outbox message {sorted(set(ids) - {r.id for r in rows})}")
-    chosen = [r for r in rows if r.status in ("dead", "pending")]
-    return await _requeue(conn, chosen, actor, "outbox_retried", reset=True)
+    if ids is None:
+        return list((await conn.execute(query.where(OutboxMessage.status == default_status))).all())
+    if not ids:
+        raise ValueError("ids: name at least one message, or leave ids out")
+    rows = list((await conn.execute(query.where(OutboxMessage.id.in_(list(ids))))).all())
+    missing = sorted(set(ids) - {r.id for r in rows})
+    if missing:
+        raise NotFound(f"no outbox message {', '.join(map(str, missing))}")
+    return rows
+
+
+async def retry_outbox(
+    conn: AsyncConnection, ids: Sequence[int] | None, actor: str, rerender: bool = False
+) -> list[int]:
+    """Send dead (or waiting) messages again now, from a fresh attempt count; every dead one if ids is None.
+
+    rerender: render the request anew from the case and appeal instead of sending the frozen one (after the
+    platform refused its content and the cause was fixed on huiju's side). Messages already sent are left.
+    """
+    rows = [r for r in await _outbox_rows(conn, ids, "dead") if r.status in ("dead", "pending")]
+    return await _requeue(
+        conn, rows, actor, "outbox_retried", {"attempts": 0, **({"request": None} if rerender else {})}
+    )
 
 
 async def replay_outbox(conn: AsyncConnection, message_id: int, actor: str) -> list[int]:
-    """Send a message that was sent (or skipped) once more, the very same request: the platform answers it
-    with what it answered the first time."""
-    row = (
-        await conn.execute(
-            select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status).where(
-                OutboxMessage.id == message_id
-            )
+    """Send a message that was sent once more, the very same request: the platform answers it with what it
+    answered the first time (a check that both sides still agree)."""
+    [row] = await _outbox_rows(conn, [message_id], "sent")
+    if row.status != "sent":
+        raise Refused(
+            f"outbox message {message_id} is {row.status}; only a sent message is replayed (retry the rest)"
         )
-    ).first()
-    if row is None:
-        raise NotFound(f"no outbox message {message_id}")
-    return await _requeue(conn, [row], actor, "outbox_replayed", reset=False)
+    return await _requeue(conn, [row], actor, "outbox_replayed", {})
 
 
-async def _requeue(conn: AsyncConnection, rows: Sequence[Any], actor: str, kind: str, reset: bool) -> list[int]:
+async def discard_outbox(conn: AsyncConnection, ids: Sequence[int], actor: str, reason: str) -> list[int]:
+    """Give up on dead or waiting messages for good (recorded as skipped, with who and why): the messages of
+    their case after them go on."""
+    if not reason.strip():
+        raise ValueError("reason: say why the messages are given up")
+    rows = [r for r in await _outbox_rows(conn, ids, "dead") if r.status in ("dead", "pending")]
+    now = utcnow()
+    if rows:
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in rows]))
+            .values(status="skipped", last_error=f"discarded by {actor}: {reason}"[:2000], claimed_until=None)
+        )
+        await _note(conn, rows, actor, "outbox_discarded", now, reason=reason)
+    return [r.id for r in rows]
+
+
+async def _requeue(conn: AsyncConnection, rows: Sequence[Any], actor: str, kind: str, values: dict[str, Any]):
     now = utcnow()
     ids = [r.id for r in rows]
-    if not ids:
-        return []
-    values: dict[str, Any] = {"status": "pending", "next_attempt_at": now, "claimed_until": None}
-    if reset:
-        values["attempts"] = 0
-    await conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values))
-    await timeline.record_many(
-        conn,
-        [
-            timeline.line(r.case_id, now, "admin", kind, {"message_id": r.id, "was": r.status, "by": actor})
-            for r in rows
-        ],
-    )
+    if ids:
+        due = {"status": "pending", "next_attempt_at": now, "claimed_until": None, **values}
+        await conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**due))
+        await _note(conn, rows, actor, kind, now)
     return ids
+
+
+async def _note(conn: AsyncConnection, rows: Sequence[Any], actor: str, kind: str, now: datetime, **extra: Any):
+    lines = [
+        timeline.line(r.case_id, now, "admin", kind, {"message_id": r.id, "was": r.status, "by": actor, **extra})
+        for r in rows
+    ]
+    await timeline.record_many(conn, lines)
 
 
 async def list_deliveries(
@@ -151,12 +193,18 @@ async def list_deliveries(
 
 
 async def retry_deliveries(conn: AsyncConnection, ids: Sequence[int] | None, actor: str) -> list[int]:
-    """Deliver dead (or waiting) deliveries again now; all dead ones if ids is None."""
+    """Deliver dead (or waiting) deliveries again now, from a fresh attempt count; all dead ones if ids is None."""
     query = select(Delivery.id, Delivery.case_id, Delivery.state)
-    query = query.where(Delivery.state == "dead") if ids is None else query.where(Delivery.id.in_(ids))
-    rows = [r for r in (await conn.execute(query)).all() if r.state in ("dead", "pending")]
-    if ids is not None and not rows:
-        raise NotFound(f"no dead or waiting delivery among {list(ids)}")
+    if ids is None:
+        rows = list((await conn.execute(query.where(Delivery.state == "dead"))).all())
+    elif not ids:
+        raise ValueError("ids: name at least one delivery, or leave ids out")
+    else:
+        rows = list((await conn.execute(query.where(Delivery.id.in_(list(ids))))).all())
+        missing = sorted(set(ids) - {r.id for r in rows})
+        if missing:
+            raise NotFound(f"no delivery {', '.join(map(str, missing))}")
+    rows = [r for r in rows if r.state in ("dead", "pending")]
     now = utcnow()
     chosen = [r.id for r in rows]
     if chosen:
@@ -186,6 +234,8 @@ async def case_view(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]
         k: (_iso(v) if isinstance(v, datetime) else (str(v) if isinstance(v, uuid.UUID) else v))
         for k, v in case._mapping.items()
     }
+    hidden = [x for a in appeals if a.confidential for x in identifiers(a._mapping)]
+    doc["title"] = scrub(case.title, hidden)  # a reporter may have typed their own name into a title
     doc["appeals"] = [
         {
             "id": str(a.id),
@@ -194,7 +244,7 @@ async def case_view(conn: AsyncConnection, case_id: uuid.UUID) -> dict[str, Any]
             "mode": a.mode,
             "type": a.type,
             "received_at": _iso(a.received_at),
-            "title": a.title,
+            "title": scrub(a.title, identifiers(a._mapping)) if a.confidential else a.title,
             "confidential": a.confidential,
             "citizen": None
             if a.confidential

@@ -6,18 +6,19 @@ a day tier ends at midnight Asia/Shanghai time, N days after the day of receipt,
 Once the platform names a deadline (accepted, dispatched, extended) that one counts.
 
 Every few seconds the escalation scan flags cases near their reply deadline (the last 20% of the time) and
-overdue ones, and raises supervision on abnormal cases: overdue, urged again and again (多次催办: three or more
-repeat appeals). Unsatisfied revisits and cases returned twice are escalated when their event is applied.
+overdue ones, and raises supervision on abnormal cases: not accepted within the hour, overdue, urged again and
+again (多次催办: three or more repeat appeals). Unsatisfied revisits and cases returned twice are escalated
+when their event is applied.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.config import SyncSettings
@@ -34,6 +35,7 @@ OPEN_STATES = ("ok", "near_due")
 
 def tier_deadlines(received_at: datetime, tier: str) -> tuple[datetime, datetime]:
     """(accept by, reply by) for a case received at this time in this tier."""
+    received_at = received_at.astimezone(UTC)  # hours are real hours, whatever zone the time came in
     if tier in HOURS:
         reply = received_at + timedelta(hours=HOURS[tier])
     else:
@@ -78,8 +80,36 @@ async def raise_supervision(
 
 async def scan(conn: AsyncConnection, settings: SyncSettings, now: datetime, limit: int = 1000) -> dict[str, int]:
     """Flag near-due and overdue cases and escalate the abnormal ones; counts of what changed."""
-    counts = {"near_due": 0, "overdue": 0, "repeatedly_urged": 0}
-    unreplied = and_(Case.replied_at.is_(None), Case.reply_due_at.is_not(None), Case.due_state.in_(OPEN_STATES))
+    counts = {"accept_overdue": 0, "near_due": 0, "overdue": 0, "repeatedly_urged": 0}
+    # Only a case with a work order is the platform's to handle in time: a shared record (its first appeal was
+    # interconnect) is dispatched, and held to time, by its own platform.
+    unreplied = and_(
+        Case.work_order_no.is_not(None),
+        Case.replied_at.is_(None),
+        Case.reply_due_at.is_not(None),
+        Case.due_state.in_(OPEN_STATES),
+    )
+    not_flagged = ~exists().where(Flag.case_id == Case.id, Flag.kind == "supervision", Flag.reason == "overdue")
+    unaccepted = (
+        await conn.execute(
+            select(Case.id, Case.accept_due_at)
+            .where(unreplied, Case.accepted_at.is_(None), Case.accept_due_at < now, not_flagged)
+            .limit(limit)
+        )
+    ).all()
+    for case_id, due in unaccepted:
+        await timeline.record(
+            conn,
+            case_id,
+            now,
+            "gateway",
+            "accept_overdue",
+            {"accept_due_at": due.isoformat()},
+            ref=f"due:{case_id}:accept:{due.isoformat()}",
+        )
+        note = f"签收时限 {due.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 已过，尚未签收"
+        await raise_supervision(conn, case_id, "overdue", note, now)
+        counts["accept_overdue"] += 1
     overdue = (
         await conn.execute(
             select(Case.id, Case.reply_due_at).where(unreplied, Case.reply_due_at < now).limit(limit)
@@ -126,7 +156,11 @@ async def scan(conn: AsyncConnection, settings: SyncSettings, now: datetime, lim
         await conn.execute(
             select(Case.id, Case.appeal_count)
             .outerjoin(Flag, and_(Flag.case_id == Case.id, Flag.reason == "repeatedly_urged"))
-            .where(Case.appeal_count - 1 >= settings.repeat_escalation, Flag.id.is_(None))
+            .where(
+                Case.work_order_no.is_not(None),
+                Case.appeal_count - 1 >= settings.repeat_escalation,
+                Flag.id.is_(None),
+            )
             .limit(limit)
         )
     ).all()

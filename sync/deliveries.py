@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.base import Connector, DeliveringConnector, OutboundEvent, Receipt
 from connectors.registry import connector_class
 from core.config import Config
-from core.errors import PermanentError, classify_exception
+from core.errors import ErrorKind, PermanentError, classify_exception
 from core.http import HttpClient
 from core.models import Delivery, utcnow
 from sync import timeline
@@ -158,5 +158,7 @@ class Deliverer:
                         values["next_attempt_at"] = now + backoff(
                             self.settings, r.attempts, d.failure.error.retry_after
                         )
+                        if d.failure.error.kind == ErrorKind.AUTH:
+                            values["attempts"] = r.attempts - 1  # refused at the door: not an attempt used up
                 await conn.execute(update(Delivery).where(Delivery.id == r.id).values(**values))
             await timeline.record_many(conn, lines)

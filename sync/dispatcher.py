@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.config import SyncSettings
@@ -47,6 +47,7 @@ from sync.targets.base import (
 log = logging.getLogger(__name__)
 
 OUTBOX = WorkQueue(OutboxMessage, state="status", group="case_id")
+OUTBOX_TABLE = OutboxMessage.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ class Dispatcher:
             fresh = [r for r in rows if r.request is None]
             contexts = await _contexts(conn, fresh)
             claimed: list[tuple[Any, FrozenRequest | Skip]] = []
+            frozen: list[dict[str, Any]] = []
             for row in rows:
                 if row.request is not None:
                     claimed.append((row, FrozenRequest.from_json(row.request)))
@@ -105,10 +107,15 @@ class Dispatcher:
                     log.exception("outbox message %s could not be rendered", row.id)
                     request = Skip(f"cannot be rendered: {type(e).__name__}: {e}")
                 if isinstance(request, FrozenRequest):
-                    await conn.execute(
-                        update(OutboxMessage).where(OutboxMessage.id == row.id).values(request=request.to_json())
-                    )
+                    frozen.append({"m": row.id, "request": request.to_json()})
                 claimed.append((row, request))
+            if frozen:
+                await conn.execute(
+                    update(OUTBOX_TABLE)
+                    .where(OUTBOX_TABLE.c.id == bindparam("m"))
+                    .values(request=bindparam("request")),
+                    frozen,
+                )
             return claimed
 
     async def _send(self, row: Any, request: FrozenRequest | Skip) -> Outcome:
@@ -122,44 +129,87 @@ class Dispatcher:
         return Outcome(row.id, row.case_id, row.kind, row.attempts, answer=answer)
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
+        """Every outcome of a round in one transaction, in a few statements whatever the batch size."""
         now = utcnow()
-        async with self.engine.begin() as conn:
-            for o in outcomes:
-                values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
-                if o.answer is not None:
-                    effects = self.target.answer_effects(o.kind, o.answer)
-                    values |= {"status": "sent", "sent_at": now, "response": effects, "last_error": None}
-                    await _apply_answer(conn, o, effects, now)
-                elif o.skipped is not None:
-                    values |= {"status": "skipped", "last_error": o.skipped}
-                    await timeline.record(
-                        conn,
-                        o.case_id,
-                        now,
-                        "gateway",
-                        "message_skipped",
-                        {"kind": o.kind, "reason": o.skipped},
-                        ref=f"outbox:{o.id}:skipped",
-                    )
+        sent, others, lines = [], [], []
+        work_orders, records = [], []
+        for o in outcomes:
+            if o.answer is not None:
+                effects = self.target.answer_effects(o.kind, o.answer)
+                sent.append({"m": o.id, "response": effects})
+                if o.kind == CREATE_WORK_ORDER and effects.get("work_order_no"):
+                    work_orders.append({"c": o.case_id, "no": effects["work_order_no"]})
+                elif o.kind == SHARE_RECORD and effects.get("record_no"):
+                    records.append({"c": o.case_id, "no": effects["record_no"]})
+                lines.append(self._line(o, f"{o.kind}_sent", {"attempts": o.attempts, **effects}, "sent", now))
+                continue
+            values: dict[str, Any]
+            if o.skipped is not None:
+                values = {"status": "skipped", "last_error": o.skipped}
+                lines.append(
+                    self._line(o, "message_skipped", {"kind": o.kind, "reason": o.skipped}, "skipped", now)
+                )
+            else:
+                assert o.failure is not None
+                values = {"last_error": o.failure.message()}
+                if o.failure.is_final(o.attempts, self.settings.max_attempts):
+                    values["status"] = "dead"
+                    detail = {"kind": o.kind, "attempts": o.attempts, "error": values["last_error"]}
+                    lines.append(self._line(o, "message_dead", detail, "dead", now))
                 else:
-                    assert o.failure is not None
-                    values["last_error"] = o.failure.message()
-                    if o.failure.is_final(o.attempts, self.settings.max_attempts):
-                        values["status"] = "dead"
-                        await timeline.record(
-                            conn,
-                            o.case_id,
-                            now,
-                            "gateway",
-                            "message_dead",
-                            {"kind": o.kind, "attempts": o.attempts, "error": values["last_error"]},
-                            ref=f"outbox:{o.id}:dead:{o.attempts}",
-                        )
-                    else:
-                        wait = backoff(self.settings, o.attempts, o.failure.error.retry_after)
-                        values["next_attempt_at"] = now + wait
-                await conn.execute(update(OutboxMessage).where(OutboxMessage.id == o.id).values(**values))
+                    values["next_attempt_at"] = now + backoff(
+                        self.settings, o.attempts, o.failure.error.retry_after
+                    )
+                    if o.failure.error.kind == ErrorKind.AUTH:
+                        # Refused at the door: it never reached the platform, and must not use up the attempts
+                        # it will need once the credentials are fixed.
+                        values["attempts"] = o.attempts - 1
+            others.append((o.id, values))
+        async with self.engine.begin() as conn:
+            if sent:
+                await conn.execute(
+                    update(OUTBOX_TABLE)
+                    .where(OUTBOX_TABLE.c.id == bindparam("m"))
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        response=bindparam("response"),
+                        last_error=None,
+                        claimed_by=None,
+                        claimed_until=None,
+                    ),
+                    sent,
+                )
+            for message_id, values in others:
+                await conn.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == message_id)
+                    .values(claimed_by=None, claimed_until=None, **values)
+                )
+            cases = Case.__table__
+            if work_orders:
+                await conn.execute(
+                    update(cases)
+                    .where(cases.c.id == bindparam("c"), cases.c.work_order_no.is_(None))
+                    .values(work_order_no=bindparam("no"), status="submitted", updated_at=now),
+                    work_orders,
+                )
+            if records:
+                await conn.execute(
+                    update(cases)
+                    .where(
+                        cases.c.id == bindparam("c"), cases.c.record_no.is_(None), cases.c.work_order_no.is_(None)
+                    )
+                    .values(record_no=bindparam("no"), status="shared", updated_at=now),
+                    records,
+                )
+            await timeline.record_many(conn, lines)
         self._note_health(outcomes)
+
+    @staticmethod
+    def _line(o: Outcome, kind: str, detail: dict[str, Any], what: str, now: datetime) -> dict[str, Any]:
+        """The case's timeline line for a message's outcome (once per attempt)."""
+        return timeline.line(o.case_id, now, "gateway", kind, detail, ref=f"outbox:{o.id}:{what}:{o.attempts}")
 
     def _note_health(self, outcomes: Sequence[Outcome]) -> None:
         failures = [o.failure for o in outcomes if o.failure is not None]
@@ -205,28 +255,3 @@ async def _shared_records(conn: Any, rows: Sequence[Any]) -> dict[uuid.UUID, str
         )
     )
     return {uuid.UUID(p["appeal_id"]): resp["record_no"] for p, resp in found if resp and resp.get("record_no")}
-
-
-async def _apply_answer(conn: Any, o: Outcome, effects: dict[str, Any], now: datetime) -> None:
-    """The case learns its work order (or shared record) number; the timeline says what was sent."""
-    if o.kind == CREATE_WORK_ORDER and effects.get("work_order_no"):
-        await conn.execute(
-            update(Case)
-            .where(Case.id == o.case_id, Case.work_order_no.is_(None))
-            .values(work_order_no=effects["work_order_no"], status="submitted", updated_at=now)
-        )
-    elif o.kind == SHARE_RECORD and effects.get("record_no"):
-        await conn.execute(
-            update(Case)
-            .where(Case.id == o.case_id, Case.record_no.is_(None), Case.work_order_no.is_(None))
-            .values(record_no=effects["record_no"], status="shared", updated_at=now)
-        )
-    await timeline.record(
-        conn,
-        o.case_id,
-        now,
-        "gateway",
-        f"{o.kind}_sent",
-        {"attempts": o.attempts, **effects},
-        ref=f"outbox:{o.id}:sent:{o.attempts}",
-    )

@@ -60,8 +60,8 @@ def event_row(doc: Any, source: str, now: datetime) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise EventRejected("an event must be a JSON object")
     event_id, no, seq, kind = doc.get("event_id"), doc.get("work_order_no"), doc.get("seq"), doc.get("type")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= 80:
-        raise EventRejected("event_id: required, 1 to 80 characters")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+        raise EventRejected("event_id: required, 1 to 64 characters")
     if not isinstance(no, str) or not 0 < len(no) <= 64:
         raise EventRejected("work_order_no: required, 1 to 64 characters")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:

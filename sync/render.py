@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REDACTED = "[已隐去]"
-_GAP = r"[\s\-－—.·]*"  # what people type between the digits of a phone or ID number
+_GAP = r"[\s\-－—.·()（）]*"  # what people type between the digits of a phone or ID number
+_DIGIT = r"[0-9０-９]"  # a digit typed half-width or full-width (全角), as Chinese input methods do
 
 
 def beijing_iso(t: datetime | None) -> str | None:
@@ -33,12 +34,19 @@ def identifiers(appeal: Mapping[str, Any]) -> list[str]:
     return [str(v) for v in values if v and len(str(v).strip()) >= 2]
 
 
+def _char(ch: str) -> str:
+    """One character of a number, half-width or full-width."""
+    return f"[{ch}{chr(ord(ch) + 0xFEE0)}]" if ch.isascii() and ch.isalnum() else re.escape(ch)
+
+
 def _pattern(identifier: str) -> str:
-    digits = identifier.removeprefix("+86") if identifier.startswith("+86") else identifier
+    digits = identifier.removeprefix("+86")
     if re.fullmatch(r"\+?[0-9]{6,}[0-9Xx]?", digits):
-        body = _GAP.join(re.escape(ch) for ch in digits.lstrip("+"))
-        prefix = r"(?:(?:\+|00)?86" + _GAP + r")?" if identifier.startswith("+86") else ""
-        return rf"(?<![0-9]){prefix}{body}(?![0-9])"
+        body = _GAP.join(_char(ch) for ch in digits.lstrip("+"))
+        # +86, 0086 or 86 before a Chinese number, or the trunk 0 before its area code as dialled at home
+        country = r"(?:[+＋]|[0０]{2})?[8８][6６]"
+        prefix = rf"(?:(?:{country}|[0０]){_GAP})?" if identifier.startswith("+86") else ""
+        return rf"(?<!{_DIGIT}){prefix}{body}(?!{_DIGIT})"
     return re.escape(identifier)
 
 
@@ -50,9 +58,13 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return re.sub("|".join(patterns), REDACTED, text, flags=re.IGNORECASE)
 
 
-def appeal_object(appeal: Mapping[str, Any]) -> dict[str, Any]:
-    """The `appeal` object of a platform request (docs/platform12345.md § Creating a work order)."""
-    confidential = bool(appeal["confidential"])
+def appeal_object(appeal: Mapping[str, Any], case_confidential: bool = False) -> dict[str, Any]:
+    """The `appeal` object of a platform request (docs/platform12345.md § Creating a work order).
+
+    An appeal merged into a confidential case (the same person about the same matter) is confidential too:
+    its identity would name the reporter of the case.
+    """
+    confidential = bool(appeal["confidential"]) or case_confidential
     title, content = appeal["title"], appeal["content"]
     citizen = enterprise = None
     if confidential:

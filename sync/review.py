@@ -1,11 +1,13 @@
 """Review of replies for merged-mode channels (平台融合): the channel's managing body approves or rejects.
 
 An approved reply is published on the channel (its delivery becomes due). A rejected one is not published: the
-rejection and its comment go back to the 12345 platform as a return, and the platform has the reply redone.
+rejection and its comment go back to the 12345 platform as a return, and the platform has the reply redone;
+what the platform said after the rejected reply (closed, revisited) is superseded, not published.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -42,14 +44,23 @@ async def _reviewable(conn: AsyncConnection, delivery_id: int, channels: list[st
     return row
 
 
-async def approve(conn: AsyncConnection, delivery_id: int, channels: list[str], actor: str) -> Any:
-    """Publish the reply on its channel."""
+async def approve(
+    conn: AsyncConnection, delivery_id: int, channels: list[str], actor: str, deliver_within: timedelta
+) -> Any:
+    """Publish the reply on its channel (its delivery deadline starts now: review time is not the channel's)."""
     row = await _reviewable(conn, delivery_id, channels)
     now = utcnow()
     await conn.execute(
         update(Delivery)
         .where(Delivery.id == row.id)
-        .values(state="pending", next_attempt_at=now, reviewed_by=actor, reviewed_at=now, updated_at=now)
+        .values(
+            state="pending",
+            next_attempt_at=now,
+            deadline=now + deliver_within,
+            reviewed_by=actor,
+            reviewed_at=now,
+            updated_at=now,
+        )
     )
     await timeline.record(
         conn,
@@ -75,6 +86,13 @@ async def reject(conn: AsyncConnection, delivery_id: int, channels: list[str], a
         update(Delivery)
         .where(Delivery.id == row.id)
         .values(state="rejected", reviewed_by=actor, reviewed_at=now, review_comment=comment, updated_at=now)
+    )
+    # What the platform said after the rejected reply (closed, revisited) is about a reply the channel never
+    # published: it is not carried; the platform's events after the return are.
+    await conn.execute(
+        update(Delivery)
+        .where(Delivery.appeal_id == row.appeal_id, Delivery.id > row.id, Delivery.state == "pending")
+        .values(state="superseded", last_error="follows a reply rejected in review", updated_at=now)
     )
     return_id = f"review-{row.idempotency_key}"
     if len(return_id) > 64:

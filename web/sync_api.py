@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,8 +93,28 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 @require_role("admin")
 async def retry_outbox(request: web.Request) -> web.Response:
-    """Send dead messages again: {"ids": [...]} or every dead one."""
-    return await _change(request, lambda conn, body, actor: control.retry_outbox(conn, _ids(request, body), actor))
+    """Send dead messages again: {"ids": [...]} or every dead one; {"rerender": true} renders them anew."""
+
+    async def retry(conn: Any, body: dict[str, Any], actor: str) -> list[int]:
+        rerender = body.get("rerender", False)
+        if not isinstance(rerender, bool):
+            raise ValueError("rerender: true or false")
+        return await control.retry_outbox(conn, _ids(request, body), actor, rerender)
+
+    return await _change(request, retry)
+
+
+@require_role("admin")
+async def discard_outbox(request: web.Request) -> web.Response:
+    """Give up on dead messages for good: {"ids": [...], "reason": "..."}; the case's next messages go on."""
+
+    async def discard(conn: Any, body: dict[str, Any], actor: str) -> list[int]:
+        ids, reason = _ids(request, body), body.get("reason")
+        if not ids or not isinstance(reason, str):
+            raise ValueError("ids and reason: required (which messages, and why they are given up)")
+        return await control.discard_outbox(conn, ids, actor, reason)
+
+    return await _change(request, discard, "discarded")
 
 
 @require_role("admin")
@@ -125,7 +146,7 @@ async def retry_deliveries(request: web.Request) -> web.Response:
     )
 
 
-async def _change(request: web.Request, change: Any) -> web.Response:
+async def _change(request: web.Request, change: Any, answer: str = "requeued") -> web.Response:
     ctx = request.app[CTX]
     try:
         body = await _body(request)
@@ -133,11 +154,13 @@ async def _change(request: web.Request, change: Any) -> web.Response:
             ids = await change(conn, body, request[ACTOR])
     except control.NotFound as e:
         return json_error(404, str(e), "not_found")
+    except control.Refused as e:
+        return json_error(409, str(e), "conflict")
     except ValueError as e:
         return json_error(400, str(e), "bad_request")
     if ctx.sync is not None:
         ctx.sync.wake("dispatch", "deliver")
-    return web.json_response({"requeued": ids})
+    return web.json_response({answer: ids})
 
 
 @require_role("admin")
@@ -174,7 +197,8 @@ async def review_reply(request: web.Request) -> web.Response:
         body = await _body(request)
         async with ctx.engine.begin() as conn:
             if verdict == "approve":
-                await review.approve(conn, delivery_id, request[CHANNELS], request[ACTOR])
+                within = timedelta(seconds=ctx.config.sync.delivery_deadline_seconds)
+                await review.approve(conn, delivery_id, request[CHANNELS], request[ACTOR], within)
             elif verdict == "reject":
                 comment = body.get("comment")
                 if not isinstance(comment, str):
@@ -196,6 +220,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(CALLBACK_PATH, platform_event)
     app.router.add_get("/admin/v1/outbox", list_outbox)
     app.router.add_post("/admin/v1/outbox/retry", retry_outbox)
+    app.router.add_post("/admin/v1/outbox/discard", discard_outbox)
     app.router.add_post("/admin/v1/outbox/{message_id:\\d+}/replay", replay_outbox)
     app.router.add_get("/admin/v1/deliveries", list_deliveries)
     app.router.add_post("/admin/v1/deliveries/retry", retry_deliveries)

@@ -1,4 +1,4 @@
-"""sync: work orders and their events, the case timeline, flags, frozen outbox requests, delivery review
+"""sync: versions of raw items, work orders and their events, the case timeline, flags, frozen outbox requests, delivery review
 
 Revision ID: 0003
 Revises: 0002
@@ -16,6 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("raw_items", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("digest", sa.String(length=64), nullable=True))
+    op.create_table(
+        "raw_item_versions",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("raw_id", sa.Uuid(), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["raw_id"], ["raw_items.id"], name=op.f("fk_raw_item_versions_raw_id_raw_items")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_raw_item_versions")),
+        sa.UniqueConstraint("raw_id", "digest", name=op.f("uq_raw_item_versions_raw_id_digest")),
+    )
+    with op.batch_alter_table("raw_item_versions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_raw_item_versions_raw_id"), ["raw_id"], unique=False)
     op.create_table(
         "platform_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -114,6 +129,12 @@ def upgrade() -> None:
         batch_op.alter_column("event_id", server_default=None)
 
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_case_id")
+        batch_op.create_index("ix_outbox_case_id_id", ["case_id", "id"], unique=False)
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_appeal_id")
+        batch_op.create_index("ix_deliveries_appeal_id_id", ["appeal_id", "id"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("request", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("response", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=128), nullable=True))
@@ -121,6 +142,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_appeal_id_id")
+        batch_op.create_index("ix_deliveries_appeal_id", ["appeal_id"], unique=False)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_case_id_id")
+        batch_op.create_index("ix_outbox_case_id", ["case_id"], unique=False)
+    with op.batch_alter_table("raw_item_versions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_raw_item_versions_raw_id"))
+    op.drop_table("raw_item_versions")
+    with op.batch_alter_table("raw_items", schema=None) as batch_op:
+        batch_op.drop_column("digest")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("claimed_until")
         batch_op.drop_column("claimed_by")

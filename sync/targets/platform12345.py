@@ -84,7 +84,7 @@ class Platform12345(Target):
     def _appeal(self, ctx: RenderContext) -> dict[str, Any]:
         if ctx.appeal is None:
             raise PermanentError(f"{ctx.kind} needs its appeal, and the message names none")
-        return appeal_object(ctx.appeal)
+        return appeal_object(ctx.appeal, bool(ctx.case["confidential"]))
 
     async def send(self, request: FrozenRequest, *, resent: bool) -> dict[str, Any]:
         """Sign (anew for every attempt) and send; the JSON answer. Idempotency keys make a resend harmless."""

@@ -17,8 +17,11 @@ from aiohttp import web
 from sqlalchemy import select
 
 from connectors.api.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from core.ids import new_id
 from core.models import Appeal, Case
 from core.signing import sign_body
+from dedup.assign import Assignment
+from simulators.api_channel import build_channel
 from simulators.hotline import build_platform, running
 from simulators.national.run import build_simulator
 from tests.helpers import API_SECRET, CALLBACK_SECRET, NATIONAL_SECRET, PLATFORM_SECRET, load_test_config
@@ -55,6 +58,7 @@ class World:
     national: str | None
     ctx: GatewayContext
     http: aiohttp.ClientSession
+    receivers: dict[str, str]  # channel id -> base URL of its channel system's receiving side
 
     async def push(self, appeal: dict[str, Any], channel: str = "web") -> uuid.UUID:
         """Push one appeal through the generic API channel, signed; its gateway id."""
@@ -88,6 +92,10 @@ class World:
         """Rows of a query on the gateway's database."""
         async with self.ctx.engine.connect() as conn:
             return list((await conn.execute(query)).all())
+
+
+async def _merging(app: web.Application) -> None:
+    app[CTX].pipeline.assigner = MergeBySourcePrefix()
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 20.0, every: float = 0.05) -> Any:
@@ -141,6 +149,41 @@ channels = ["gz-12315"]
 """
 
 
+class MergeBySourcePrefix:
+    """A stand-in for dedup in these tests: appeals whose source ids share the part before "#" are one
+    matter of one person, merged into the case of the first (the real matcher is the Dedup issue's)."""
+
+    rule, version = "test-merge-by-prefix", "1"
+
+    def __init__(self) -> None:
+        self.cases: dict[str, uuid.UUID] = {}
+
+    async def assign(self, conn: Any, appeals: list[Any]) -> list[Assignment]:
+        """Merge into the case of the first appeal with the same prefix."""
+        out = []
+        for a in appeals:
+            key = a.source_id.split("#")[0]
+            if key in self.cases:
+                out.append(Assignment(a.id, self.cases[key], False, "merge", self.rule, self.version, 1.0))
+            else:
+                self.cases[key] = new_id()
+                out.append(Assignment(a.id, self.cases[key], True, "new", self.rule, self.version))
+        return out
+
+
+def api_channel(channel_id: str, callback_url: str, mode: str = "hotline_flow") -> str:
+    """A generic API channel taking status and replies back at callback_url."""
+    return f"""
+[[channels]]
+id = "{channel_id}"
+kind = "api"
+mode = "{mode}"
+[channels.settings]
+secret = "${{HUIJU_TEST_API_SECRET}}"
+callback_url = "{callback_url}"
+"""
+
+
 def national_channel(url: str, mode: str) -> str:
     """A 12315 channel polling the national simulator, taking status and replies back."""
     return f"""
@@ -170,6 +213,8 @@ async def sync_world(
     national_mode: str | None = None,
     national_orders: int = 0,
     sync: str = SYNC_FAST,
+    callback_channels: tuple[str, ...] = (),
+    merge: bool = False,
 ) -> AsyncIterator[World]:
     """The gateway (SQLite or PostgreSQL) with the platform simulator, and a 12315 channel if asked for."""
     port = free_port()
@@ -201,6 +246,10 @@ async def sync_world(
             )
             national_url = await stack.enter_async_context(running(national_app))
             extra += national_channel(national_url, national_mode)
+        receivers = {}
+        for channel_id in callback_channels:
+            receivers[channel_id] = await stack.enter_async_context(running(build_channel(API_SECRET)))
+            extra += api_channel(channel_id, f"{receivers[channel_id]}/callbacks")
         platform = platform_table(
             platform_url,
             callbacks=callbacks,
@@ -209,9 +258,12 @@ async def sync_world(
         )
         config = load_test_config(tmp_path, db_url, port=port, extra=extra, platform=platform).config
         app = create_app(config)
+        if merge:
+            # The pipeline is made when the app starts; set the stand-in assigner right after.
+            app.on_startup.append(_merging)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, "127.0.0.1", port).start()
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        yield World(f"http://127.0.0.1:{port}", platform_url, national_url, app[CTX], http)
+        yield World(f"http://127.0.0.1:{port}", platform_url, national_url, app[CTX], http, receivers)

@@ -143,3 +143,36 @@ async def test_a_merged_mode_reply_rejected_in_review_is_returned_not_published(
         assert returned["channel_id"] == "gz-12315"
         returns = [e for e in order["events"] if e["type"] == "returned"]
         assert returns[0]["by"] == "review" and returns[0]["reason"] == "答复未说明停车费的收费依据，请补充。"
+
+
+async def test_a_case_merged_from_three_channels_owes_each_of_them_the_reply(tmp_path, db_url):
+    channels = ("web-a", "web-b", "web-c")
+    async with sync_world(tmp_path, db_url, callback_channels=channels, merge=True) as w:
+        ids = [await w.push(complaint(f"PARKING#{ch}"), channel=ch) for ch in channels]
+
+        case = await eventually(lambda: _revisited_case(w, ids[0]))
+        assert {(await w.case_of(i)).id for i in ids} == {case.id} and case.appeal_count == 3
+        [order] = await w.sim("/_sim/work-orders")
+        assert sorted(r["appeal_id"] for r in order["repeats"]) == sorted(str(i) for i in ids[1:])
+
+        async def replies():
+            got = {
+                ch: [
+                    r["event"]
+                    for r in await w.sim("/_sim/events", base=w.receivers[ch])
+                    if r["event"]["kind"] == "reply"
+                ]
+                for ch in channels
+            }
+            return got if all(got.values()) else None
+
+        got = await eventually(replies)
+        texts = {ch: [e["text"] for e in events] for ch, events in got.items()}
+        assert all(t == texts["web-a"] for t in texts.values())  # one reply, to every channel used
+        for ch, events in got.items():
+            assert [e["source_id"] for e in events] == [f"PARKING#{ch}"]
+
+
+async def _revisited_case(w, appeal_id):
+    case = await w.case_of(appeal_id)
+    return case if case.platform_status == "revisited" else None
