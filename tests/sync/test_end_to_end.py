@@ -176,3 +176,27 @@ async def test_a_case_merged_from_three_channels_owes_each_of_them_the_reply(tmp
 async def _revisited_case(w, appeal_id):
     case = await w.case_of(appeal_id)
     return case if case.platform_status == "revisited" else None
+
+
+async def test_a_channel_that_is_down_delays_only_its_own_deliveries(tmp_path, db_url):
+    channels = ("web-a", "web-b")
+    async with sync_world(tmp_path, db_url, callback_channels=channels, merge=True) as w:
+        await w.sim("/_sim/knobs", "PUT", base=w.receivers["web-b"], json={"outage": True})
+        ids = [await w.push(complaint(f"LAMP#{ch}"), channel=ch) for ch in channels]
+
+        async def delivered(appeal_id):
+            rows = await w.rows(
+                select(Delivery).where(Delivery.appeal_id == appeal_id, Delivery.state == "delivered")
+            )
+            return len(rows) == 5
+
+        await eventually(lambda: delivered(ids[0]))
+        waiting = await w.rows(select(Delivery).where(Delivery.appeal_id == ids[1]).order_by(Delivery.id))
+        assert waiting and all(d.state == "pending" for d in waiting)
+        assert waiting[0].attempts >= 1 and "503" in waiting[0].last_error  # the rest wait behind it, in order
+
+        await w.sim("/_sim/knobs", "PUT", base=w.receivers["web-b"], json={"outage": False})
+
+        await eventually(lambda: delivered(ids[1]))
+        received = [r["event"]["status"] for r in await w.sim("/_sim/events", base=w.receivers["web-b"])]
+        assert received == ["accepted", "dispatched", "replied", "closed", "revisited"]
