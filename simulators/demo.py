@@ -46,6 +46,7 @@ def demo_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]
                         sign_method=ch.settings.get("sign_method", "hmac-sha256"),
                         rate_per_second=0.2,
                         initial_orders=40,
+                        progress_rate=0.2,  # the platform handles its own work orders; huiju passes it on
                     )
                     await stack.enter_async_context(running(sim, url.hostname, url.port))
                     log.info("demo: %s simulator on %s", ch.kind, url.netloc)

@@ -45,6 +45,8 @@ STATUS_NAMES: Final[dict[str, str]] = {
     "70": "revisited",  # 已回访
 }
 STATUS_CODES: Final[dict[str, str]] = {name: code for code, name in STATUS_NAMES.items()}
+# zt of a work order as huiju's status word for the platform's own progress; 10 (已登记) is only intake.
+PROGRESS_STATUSES: Final[dict[str, str]] = {code: name for code, name in STATUS_NAMES.items() if code != "10"}
 
 # sjlx (事件类型) of a feedback event.
 EVENT_KINDS: Final[dict[str, str]] = {"status": "01", "reply": "02"}  # 01 状态变更, 02 答复

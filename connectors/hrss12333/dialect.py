@@ -11,10 +11,19 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import OutboundEvent, Position, Receipt
+from connectors.base import ChannelStatus, OutboundEvent, Position, Receipt
 from connectors.hrss12333 import codes
 from connectors.hrss12333.mapping import map_work_order, work_order_id
-from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
+from connectors.national.dialect import (
+    Dialect,
+    FeedPage,
+    Request,
+    channel_status_of,
+    code_text,
+    feed_position,
+    json_body,
+    readable_time,
+)
 from core.errors import ChannelError, PermanentError, error_for_status
 from normalizer.record import AppealDraft
 
@@ -109,6 +118,11 @@ class Hrss12333Dialect(Dialect):
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One work order as a draft (see mapping.py)."""
         return map_work_order(item)
+
+    def channel_status(self, item: dict[str, Any]) -> ChannelStatus | None:
+        """zt (工单状态, 20 to 70) in huiju's words, at gxsj, with hfnr (回复内容) and cbdw (承办单位)."""
+        status = codes.PROGRESS_STATUSES.get(code_text(item.get("zt")) or "")
+        return channel_status_of(status, item.get("gxsj"), "gxsj", item.get("hfnr"), item.get("cbdw"))
 
     def deliver_request(self, event: OutboundEvent) -> Request:
         """POST /api/gd/fk {gdbh, sjid, sjlx, zt, hfnr, hfdw, sj}."""

@@ -23,7 +23,7 @@ NUMBER_MAX = 2**53
 TOP_LEVEL = frozenset(
     {
         "gdbh", "sqlx", "ywlb", "bt", "nr", "sqrlx", "sqr", "bmbz", "dw", "xzqhdm", "sfdz",
-        "qxje", "sjrs", "fjlb", "fssj", "cjsj", "gxsj", "zt",
+        "qxje", "sjrs", "fjlb", "fssj", "cjsj", "gxsj", "zt", "hfnr", "cbdw",
     }
 )
 # sqr (申请人): key -> draft field

@@ -8,9 +8,18 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from connectors.base import OutboundEvent, Position, Receipt
-from connectors.market12315.mapping import EVENT_STATUS_CODES, map_work_order, order_no
-from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
+from connectors.base import ChannelStatus, OutboundEvent, Position, Receipt
+from connectors.market12315.mapping import EVENT_STATUS_CODES, STATUS_EVENTS, map_work_order, order_no
+from connectors.national.dialect import (
+    Dialect,
+    FeedPage,
+    Request,
+    channel_status_of,
+    code_text,
+    feed_position,
+    json_body,
+    readable_time,
+)
 from core.errors import ChannelError, PermanentError, error_for_status
 from normalizer.record import AppealDraft
 
@@ -93,6 +102,13 @@ class Market12315Dialect(Dialect):
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One work order as a draft (connectors/market12315/mapping.py)."""
         return map_work_order(item)
+
+    def channel_status(self, item: dict[str, Any]) -> ChannelStatus | None:
+        """status (20 to 60) in huiju's words at updateTime; replyContent (答复内容), handleOrg (承办单位)."""
+        status = STATUS_EVENTS.get(code_text(item.get("status")) or "")
+        return channel_status_of(
+            status, item.get("updateTime"), "updateTime", item.get("replyContent"), item.get("handleOrg")
+        )
 
     def deliver_request(self, event: OutboundEvent) -> Request:
         """POST /open/v1/workorders/{orderNo}/feedback {eventId, eventType, status, content, org, time}."""

@@ -37,6 +37,8 @@ EVENT_STATUS_CODES = {
     "closed": "50",
     "revisited": "60",
 }
+# A work order's status code as huiju's word for it; 10 (待受理, registered) has none: it is only intake.
+STATUS_EVENTS = {code: status for status, code in EVENT_STATUS_CODES.items()}
 # 12315's goods and service categories (商品/服务大类) that have a more specific mapped category.
 SPECIFIC_CATEGORIES = {
     "食品": "市场监管/食品安全",
@@ -51,7 +53,7 @@ SERVICE_CATEGORY = "市场监管/消费服务"
 
 KNOWN_FIELDS = frozenset({
     "orderNo", "orderType", "title", "content", "consumer", "merchant", "goodsCategory", "serviceCategory",
-    "amount", "occurTime", "createTime", "updateTime", "regionCode", "status",
+    "amount", "occurTime", "createTime", "updateTime", "regionCode", "status", "replyContent", "handleOrg",
 })
 CONSUMER_FIELDS = {"name": "citizen_name", "mobile": "phone", "idCard": "id_number"}
 MERCHANT_FIELDS = {"name": "name", "uscc": "credit_code", "address": "address", "regionCode": "division_code"}

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel
 
 from connectors.base import (
+    ChannelStatus,
     DeliveringConnector,
     InboundItem,
     MappingError,
@@ -62,6 +63,14 @@ class NationalConnector(PollingConnector, DeliveringConnector):
         if not isinstance(item, dict):
             raise MappingError(f"work order must be a JSON object, got {json_type(item)}")
         return self.dialect.map(item)
+
+    def channel_status(self, payload: str) -> ChannelStatus | None:
+        """The work order's own status at the platform (the dialect reads it); None for anything unreadable."""
+        try:
+            item = json.loads(payload)
+        except (json.JSONDecodeError, RecursionError, TypeError):
+            return None
+        return self.dialect.channel_status(item) if isinstance(item, dict) else None
 
     async def check(self) -> None:
         """One signed call to the platform's check endpoint."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.base import OutboundEvent, Position, Receipt
+from connectors.base import ChannelStatus, OutboundEvent, Position, Receipt
 from normalizer.dates import parse_datetime
 from normalizer.fields import FieldError
 from normalizer.record import AppealDraft
@@ -35,6 +35,33 @@ def feed_position(source_id: str | None, updated_at: Any, field: str) -> Positio
         return None
     moment = readable_time(updated_at, field)
     return None if moment is None else Position(moment, source_id)
+
+
+def code_text(value: Any) -> str | None:
+    """A code as text: a string without surrounding spaces, or the digits of an integer; None otherwise."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**18:
+        return str(value)
+    return None
+
+
+def optional_text(value: Any) -> str | None:
+    """A text field as it was sent; None when it is missing, blank or not text."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def channel_status_of(
+    status: str | None, updated_at: Any, field: str, text: Any, unit: Any
+) -> ChannelStatus | None:
+    """A work order's status in huiju's words with its update time, reply and unit; None without a status.
+
+    The time, reply and unit are each read leniently (unreadable: None): a doubtful value must never keep the
+    status itself from being passed on.
+    """
+    if status is None:
+        return None
+    return ChannelStatus(status, readable_time(updated_at, field), optional_text(text), optional_text(unit))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +105,15 @@ class Dialect(ABC):
     @abstractmethod
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One raw work order as a draft; raise connectors.base.MappingError for a malformed one."""
+
+    def channel_status(self, item: dict[str, Any]) -> ChannelStatus | None:
+        """The work order's own status at the platform in huiju's words, with its reply and handling unit.
+
+        None when the platform has no status field, when the status is only its intake state (registered,
+        waiting to be accepted), or when the code is unknown or unreadable. Never raises: a malformed status
+        must not keep the appeal from going on.
+        """
+        return None
 
     @abstractmethod
     def deliver_request(self, event: OutboundEvent) -> Request:

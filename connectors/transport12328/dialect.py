@@ -7,8 +7,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from connectors.base import OutboundEvent, Position, Receipt
-from connectors.national.dialect import Dialect, FeedPage, Request, feed_position, json_body, readable_time
+from connectors.base import ChannelStatus, OutboundEvent, Position, Receipt
+from connectors.national.dialect import (
+    Dialect,
+    FeedPage,
+    Request,
+    channel_status_of,
+    feed_position,
+    json_body,
+    readable_time,
+)
 from connectors.national.mapping import json_type
 from connectors.transport12328.mapping import map_ticket, short, ticket_id
 from connectors.transport12328.protocol import (
@@ -18,6 +26,7 @@ from connectors.transport12328.protocol import (
     HEALTH_AUTH_PATH,
     LIMIT,
     SINCE,
+    TICKET_PROGRESS,
     TICKETS_PATH,
 )
 from core.errors import AuthError, ChannelError, PermanentError, TransientError
@@ -102,6 +111,14 @@ class Transport12328Dialect(Dialect):
     def map(self, item: dict[str, Any]) -> AppealDraft:
         """One ticket as a draft (connectors/transport12328/mapping.py)."""
         return map_ticket(item)
+
+    def channel_status(self, item: dict[str, Any]) -> ChannelStatus | None:
+        """status in huiju's words, at updated_at, with reply_text and handling_unit."""
+        status = item.get("status")
+        progress = TICKET_PROGRESS.get(status) if isinstance(status, str) else None
+        return channel_status_of(
+            progress, item.get("updated_at"), "updated_at", item.get("reply_text"), item.get("handling_unit")
+        )
 
     def deliver_request(self, event: OutboundEvent) -> Request:
         """POST /v2/tickets/{ticket_id}/events with {event_id, type, status, text, unit, at}."""

@@ -34,6 +34,8 @@ TOP_LEVEL = frozenset(
         "attachments",
         "channel",
         "status",
+        "reply_text",
+        "handling_unit",
         "occurred_at",
         "created_at",
         "updated_at",

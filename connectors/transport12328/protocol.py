@@ -47,10 +47,25 @@ TICKET_STATUSES: dict[str, str] = {
     "received": "已受理",
     "assigned": "已转办",
     "processing": "办理中",
+    "returned": "已退回",
+    "extended": "已延期",
     "replied": "已答复",
     "closed": "已办结",
+    "revisited": "已回访",
 }
-"""`status` of a ticket at the platform (informational; huiju keeps it in extra)."""
+"""`status` of a ticket at the platform: huiju keeps it in extra and reads the ticket's progress from it."""
+
+TICKET_PROGRESS: dict[str, str] = {
+    "received": "accepted",
+    "assigned": "dispatched",
+    "processing": "dispatched",  # the unit it was assigned to is working on it: still with that unit
+    "returned": "returned",
+    "extended": "extended",
+    "replied": "replied",
+    "closed": "closed",
+    "revisited": "revisited",
+}
+"""A ticket `status` as huiju's status word for the platform's own progress (every status has one)."""
 
 INTAKE_CHANNELS: dict[str, str] = {
     "phone": "12328电话",

@@ -6,6 +6,7 @@ API; a `ServerDialect` renders work orders and envelopes in one platform's own f
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +41,9 @@ class WorkOrder:
     category: str | None = None  # the platform's own business category
     subject: Party | None = None  # the business complained about / the employer / the operator
     details: dict[str, Any] = field(default_factory=dict)  # amount, plate number, route, people involved ...
-    status: str = "registered"
+    status: str = "registered"  # registered, or one of huiju's words: accepted, dispatched, ... revisited
+    reply: str | None = None  # the handling unit's reply (答复), once there is one
+    unit: str | None = None  # the unit handling it at the platform (承办单位), once dispatched
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,10 @@ class ServerDialect(ABC):
     date_fields: tuple[str, ...] = ()  # dotted paths holding dates (drift_bad_dates)
     protected_fields: tuple[str, ...] = ()  # dotted paths drift never touches, e.g. the id and the update time
     drift_field_names: tuple[str, ...] = ()  # names for keys the platform "added" (drift_unknown_fields)
+    # The kind of unit that answers the platform's work orders, as simulators/hotline/units.py names departments:
+    # replies are written in the words of real ones by units of that kind.
+    reply_department: str = "government"
+    unit_title: str | None = None  # that unit's name after its place, e.g. 市场监督管理局
 
     @abstractmethod
     def parse_feed_query(self, query: dict[str, str], body: bytes) -> FeedQuery:
@@ -109,6 +116,28 @@ class ServerDialect(ABC):
     @abstractmethod
     def generate(self, n: int, now: datetime, seed: int) -> WorkOrder:
         """The n-th realistic work order of this platform (deterministic for a seed)."""
+
+    def place(self, division_code: str | None) -> tuple[str, str] | None:
+        """(city, district) of a division code the platform serves, to name its units; None when unknown."""
+        return None
+
+    def handling_unit(self, order: WorkOrder) -> str:
+        """The unit (承办单位) the platform dispatches a work order to: its department in the order's district."""
+        from simulators.hotline import units  # here: the simulators.hotline package imports simulators.national
+
+        place = self.place(order.division_code)
+        if place is None or self.unit_title is None:
+            return units.unit_for(self.reply_department, order.division_code, None).name
+        city, district = place
+        # A county-level city's bureau signs without the prefecture: 瑞金市交通运输局.
+        return f"{district}{self.unit_title}" if district.endswith("市") else f"{city}{district}{self.unit_title}"
+
+    def reply_text(self, order: WorkOrder, unit: str, at: datetime, rng: random.Random) -> str:
+        """The unit's reply (答复) to a work order: a real reply by a unit of the same kind, made the unit's."""
+        from simulators.hotline import replies, units  # here: the simulators.hotline package imports this one
+
+        sample = replies.choose(rng, self.reply_department)
+        return replies.adapt(sample, units.Unit("", unit), order.division_code, at)
 
     def render_check(self, server_time: datetime) -> dict[str, Any]:
         """The answer to the check endpoint (default: an empty page)."""

@@ -2,8 +2,9 @@
 
 The engine knows what the three platforms share (docs/channels/national-protocol.md): it checks request
 signatures, keeps work orders in memory ordered by (update time, id), serves keyset pages, takes status and
-reply events idempotently by event id and generates new work orders. A `ServerDialect` spells all of it in
-one platform's paths, field names, codes and envelopes.
+reply events idempotently by event id, generates new work orders and moves them on as the platform handles
+them (accepted, dispatched, replied, closed). A `ServerDialect` spells all of it in one platform's paths,
+field names, codes and envelopes.
 
 Knobs make it misbehave on purpose (latency, injected errors, an outage, refused credentials, schema drift);
 an unsigned control API under `/_sim/` lets tests, the demo and benchmarks drive it.
@@ -57,9 +58,24 @@ class Knobs(BaseModel):
     drift_bad_dates: Rate = 0.0  # ... with a date replaced by garbage
     drift_wrong_types: Rate = 0.0  # ... with a value of the wrong JSON type
     rate_per_second: Annotated[float, Field(ge=0, le=10_000)] = 0.0  # new work orders generated per second
+    progress_rate: Annotated[float, Field(ge=0, le=10_000)] = 0.0  # work orders moved one step on per second
 
 
 KNOB_NAMES = frozenset(Knobs.model_fields)
+
+STATUSES = ("accepted", "dispatched", "returned", "extended", "replied", "closed", "revisited")
+"""A work order's status at the platform, in huiju's words; each dialect renders it as the platform's code."""
+
+NEXT_STEP = {
+    "registered": "accepted",
+    "accepted": "dispatched",
+    "returned": "dispatched",
+    "dispatched": "replied",
+    "extended": "replied",
+    "replied": "closed",
+}
+"""Where progress_rate moves a work order: along accepted → dispatched → replied → closed (returned: dispatched
+again; extended: replied). Closed and revisited work orders stay as they are."""
 
 
 @dataclass(slots=True)
@@ -101,6 +117,7 @@ class Simulator:
         self.events: dict[str, ReceivedEvent] = {}  # by event id, in arrival order
         self._verifier = RequestVerifier(app_key, app_secret, sign_method)
         self._errors = random.Random(f"{seed}:errors")
+        self._progress = random.Random(f"{seed}:progress")
         self.stats: Counter[tuple[str, int]] = Counter()
 
     # -- the store -----------------------------------------------------------------------------------------
@@ -188,6 +205,52 @@ class Simulator:
         self._put(entry_id, _Entry((moment, entry_id), order=entry.order, raw=entry.raw))
         return moment
 
+    def set_status(
+        self, order_id: str, status: str, reply: str | None = None, unit: str | None = None
+    ) -> datetime:
+        """Set a work order's status (and its reply and unit, when given) and touch it; its new update time.
+
+        KeyError for an unknown id; ValueError for a raw item (it has no status the simulator knows) or a
+        status that is not one of STATUSES. A reply or unit not given stays as it was.
+        """
+        entry = self._entries[order_id]
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {str(status)[:40]!r}")
+        if entry.order is None:
+            raise ValueError(f"{order_id!r} is a raw item: its status is whatever the item says")
+        entry.order.status = status
+        entry.order.reply = entry.order.reply if reply is None else reply
+        entry.order.unit = entry.order.unit if unit is None else unit
+        moment = self.touch(order_id)
+        assert moment is not None  # the entry exists
+        return moment
+
+    def advance(self, order_id: str) -> str | None:
+        """Move a work order one step on (NEXT_STEP): dispatched names its unit, replied writes the reply.
+
+        The new status, or None when the work order has no next step (closed, revisited, a raw item).
+        """
+        order = self.order(order_id)
+        step = NEXT_STEP.get(order.status) if order is not None else None
+        if order is None or step is None:
+            return None
+        unit = order.unit
+        if unit is None and step in ("dispatched", "replied"):
+            unit = self.dialect.handling_unit(order)
+        reply = (
+            self.dialect.reply_text(order, unit or "", self.now(), self._progress) if step == "replied" else None
+        )
+        self.set_status(order_id, step, reply, unit)
+        return step
+
+    def progress(self, count: int = 1) -> list[str]:
+        """Move `count` work orders, drawn by the seed from those with a next step, one step on; their ids."""
+        movable = sorted(
+            i for i, e in self._entries.items() if e.order is not None and e.order.status in NEXT_STEP
+        )
+        chosen = self._progress.sample(movable, min(max(count, 0), len(movable)))
+        return [order_id for order_id in chosen if self.advance(order_id) is not None]
+
     def page(self, query: FeedQuery) -> tuple[list[Any], bool]:
         """The rendered items after (since, after_id), oldest first, at most the smaller limit; and has-more."""
         limit = max(1, min(query.limit, self.knobs.page_size_max))
@@ -254,20 +317,33 @@ class Simulator:
     # -- generating in the background ------------------------------------------------------------------------
 
     async def run_generator(self) -> None:
-        """Generate work orders at knobs.rate_per_second until cancelled."""
+        """Generate work orders (knobs.rate_per_second) and move them on (knobs.progress_rate) until cancelled."""
         loop = asyncio.get_running_loop()
         last = loop.time()
-        credit = 0.0
+        new, moved = _Credit(), _Credit()
         while True:
-            rate = self.knobs.rate_per_second
-            await asyncio.sleep(0.2 if rate <= 0 else min(0.2, 1 / rate))
+            fastest = max(self.knobs.rate_per_second, self.knobs.progress_rate)
+            await asyncio.sleep(0.2 if fastest <= 0 else min(0.2, 1 / fastest))
             now = loop.time()
-            credit = credit + rate * (now - last) if rate > 0 else 0.0
-            last = now
-            if credit >= 1:
-                count = int(credit)
-                credit -= count
+            elapsed, last = now - last, now
+            if count := new.due(self.knobs.rate_per_second, elapsed):
                 self.generate(min(count, MAX_GENERATE))
+            if count := moved.due(self.knobs.progress_rate, elapsed):
+                self.progress(count)
+
+
+@dataclass(slots=True)
+class _Credit:
+    """What a rate per second has earned so far: whole units are spent, the fraction carries over."""
+
+    earned: float = 0.0
+
+    def due(self, rate: float, elapsed: float) -> int:
+        """The whole units due after elapsed seconds at rate (a rate of 0 forgets what was earned)."""
+        self.earned = self.earned + rate * elapsed if rate > 0 else 0.0
+        count = int(self.earned)
+        self.earned -= count
+        return count
 
 
 # -- schema drift, one function per kind ---------------------------------------------------------------------
@@ -465,6 +541,23 @@ async def _control_touch(request: web.Request) -> web.StreamResponse:
     return _json({"id": entry_id, "updated_at": moment.isoformat()})
 
 
+async def _control_status(request: web.Request) -> web.StreamResponse:
+    sim = request.app[SIMULATOR]
+    entry_id = request.match_info["id"]
+    doc = await _control_body(request)
+    texts = {key: doc.get(key) for key in ("reply", "unit")}
+    for key, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise _bad_request(f"{key} must be text or null")
+    try:
+        moment = sim.set_status(entry_id, doc.get("status"), texts["reply"], texts["unit"])
+    except KeyError:
+        raise not_found(f"no work order {entry_id!r}") from None
+    except ValueError as e:
+        raise _bad_request(str(e)) from None
+    return _json({"id": entry_id, "updated_at": moment.isoformat(), "item": sim.served(entry_id)})
+
+
 async def _control_knobs(request: web.Request) -> web.StreamResponse:
     sim = request.app[SIMULATOR]
     sim.knobs = await patched_knobs(request, sim.knobs)
@@ -506,6 +599,7 @@ def create_app(sim: Simulator) -> web.Application:
     app.router.add_post("/_sim/orders", _control_generate)
     app.router.add_post("/_sim/orders/raw", _control_raw)
     app.router.add_post("/_sim/orders/{id}/touch", _control_touch)
+    app.router.add_post("/_sim/orders/{id}/status", _control_status)
     app.router.add_get("/_sim/knobs", _control_knobs)
     app.router.add_put("/_sim/knobs", _control_knobs)
     app.router.add_get("/_sim/events", _control_events)

@@ -149,6 +149,8 @@ class Hrss12333ServerDialect(ServerDialect):
     date_fields: ClassVar[tuple[str, ...]] = ("fssj", "cjsj", "gxsj")
     protected_fields: ClassVar[tuple[str, ...]] = ("gdbh", "gxsj")
     drift_field_names: ClassVar[tuple[str, ...]] = ("kzzd1", "kzzd2", "bbh", "sjly", "bz")  # 扩展字段, 版本号 ...
+    reply_department: ClassVar[str] = "hrss"
+    unit_title: ClassVar[str | None] = "人力资源和社会保障局"
 
     def parse_feed_query(self, query: dict[str, str], body: bytes) -> FeedQuery:
         """{kssj, zhgdbh, mys}: kssj Unix ms (0 or absent: from the start), zhgdbh text, mys 1..1000."""
@@ -210,7 +212,13 @@ class Hrss12333ServerDialect(ServerDialect):
             "gxsj": ms(order.updated_at),
             "zt": STATUS_CODES.get(order.status, "10"),
         }
+        progress = {"hfnr": order.reply, "cbdw": order.unit}  # 回复内容, 承办单位: once there are some
+        item |= {k: v for k, v in progress.items() if v is not None}
         return item
+
+    def place(self, division_code: str | None) -> tuple[str, str] | None:
+        """(city, district) of one of the regions the simulated platform serves."""
+        return PLACES.get(division_code or "")
 
     def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
         """{"fhm": "0000", "fhxx": "成功", "jg": {"gdlb", "sfyxy", "fwqsj"}}."""
@@ -295,6 +303,7 @@ REGIONS = (
     _Region("360111", "南昌市", "青山湖区", ("湖坊镇", "青山路街道", "塘山镇")),
     _Region("360102", "南昌市", "东湖区", ("百花洲街道", "公园街道", "扬子洲镇")),
 )
+PLACES = {region.code: (region.city, region.county) for region in REGIONS}
 # Where callers were born: mostly local, some from the neighbouring provinces.
 BIRTHPLACES = (*(r.code for r in REGIONS), "362101", "362132", "430124", "441481", "350821", "360121")
 SURNAMES = "刘陈钟曾谢黄李王张赖廖邱温罗肖朱郭杨胡吴"

@@ -106,6 +106,8 @@ class Market12315ServerDialect(ServerDialect):
     date_fields = ("occurTime", "createTime", "updateTime")
     protected_fields = ("orderNo", "updateTime")
     drift_field_names = ("extInfo", "sourceChannel", "handleDeptCode", "isUrgent", "version")
+    reply_department = "market"
+    unit_title = "市场监督管理局"
 
     def parse_feed_query(self, query: dict[str, str], body: bytes) -> FeedQuery:
         """updateTimeStart (optional), lastId (with it), pageSize (1 to 500, default 100)."""
@@ -156,7 +158,15 @@ class Market12315ServerDialect(ServerDialect):
         if order.division_code:
             item["regionCode"] = order.division_code
         item["status"] = STATUS_CODES.get(order.status, order.status)
+        if order.reply is not None:
+            item["replyContent"] = order.reply
+        if order.unit is not None:
+            item["handleOrg"] = order.unit
         return item
+
+    def place(self, division_code: str | None) -> tuple[str, str] | None:
+        """(city, district) of one of the regions the simulated platform serves."""
+        return PLACES.get(division_code or "")
 
     def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
         """`{"code": 0, "msg": "success", "data": {"list", "hasMore", "serverTime"}}`."""
@@ -255,6 +265,7 @@ REGIONS = (
     Region("610113", "西安市", "雁塔区", ("小寨东路", "长安南路", "科技路", "电子正街")),
     Region("610112", "西安市", "未央区", ("凤城八路", "未央路", "文景路")),
 )
+PLACES = {region.code: (region.city, region.district) for region in REGIONS}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高钟曾谢赖廖邱温肖"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红晓燕鹏辉婷雪梅佳慧"
 MOBILE_PREFIXES = (

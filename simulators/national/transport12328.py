@@ -37,17 +37,17 @@ KINDS = ("complaint", "consultation", "suggestion", "help", "praise", "report")
 CATEGORIES = ("taxi", "ride_hailing", "bus", "road", "rail", "waterway", "other")
 EVENT_TYPES = ("status", "reply")
 EVENT_STATUSES = ("accepted", "dispatched", "returned", "extended", "replied", "closed", "revisited")
-TICKET_STATUSES = ("received", "assigned", "processing", "replied", "closed")
-# The engine's neutral order status (and the event statuses it may apply) as a 12328 ticket status.
+TICKET_STATUSES = ("received", "assigned", "processing", "returned", "extended", "replied", "closed", "revisited")
+# The engine's neutral order status as a 12328 ticket status: 12328 registers a ticket as received (已受理).
 STATUS_OF_ORDER = {
     "registered": "received",
     "accepted": "received",
     "dispatched": "assigned",
-    "returned": "processing",
-    "extended": "processing",
+    "returned": "returned",
+    "extended": "extended",
     "replied": "replied",
     "closed": "closed",
-    "revisited": "closed",
+    "revisited": "revisited",
 }
 ERROR_CODES = {
     400: "invalid_request",
@@ -190,6 +190,7 @@ REGIONS = (
     ),
 )
 
+PLACES = {region.adcode: (region.city, region.district) for region in REGIONS}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高钟曾谢邱廖赖温"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红春梅海燕晓东"
 MOBILE_PREFIXES = (
@@ -851,6 +852,8 @@ class Transport12328ServerDialect(ServerDialect):
     date_fields = ("occurred_at", "created_at", "updated_at")
     protected_fields = ("ticket_id", "updated_at")
     drift_field_names = ("trace_id", "source_system", "priority", "tags", "schema_version")
+    reply_department = "transport"
+    unit_title = "交通运输局"
 
     def parse_feed_query(self, query: dict[str, str], body: bytes) -> FeedQuery:
         """since (ISO 8601 with offset, optional), after (ticket id, optional), limit (1..1000, default 100)."""
@@ -904,11 +907,19 @@ class Transport12328ServerDialect(ServerDialect):
             item["channel"] = d["intake"]
         status = STATUS_OF_ORDER.get(order.status, order.status)
         item["status"] = status if status in TICKET_STATUSES else "processing"
+        if order.reply is not None:
+            item["reply_text"] = order.reply
+        if order.unit is not None:
+            item["handling_unit"] = order.unit
         if order.occurred_at is not None:
             item["occurred_at"] = iso(order.occurred_at)
         item["created_at"] = iso(order.created_at)
         item["updated_at"] = iso(order.updated_at)
         return item
+
+    def place(self, division_code: str | None) -> tuple[str, str] | None:
+        """(city, district) of one of the regions the simulated platform serves."""
+        return PLACES.get(division_code or "")
 
     def render_page(self, items: list[dict[str, Any]], has_more: bool, server_time: datetime) -> dict[str, Any]:
         """{"tickets": [...], "has_more": bool, "server_time": ISO}."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from connectors.market12315.dialect import EVENT_STATUS_CODES
-from core.models import Appeal, Case, CaseEvent, Delivery, OutboxMessage
+from core.models import Appeal, Case, CaseEvent, Delivery, OutboxMessage, RawItemVersion
 from tests.sync.support import REVIEWER_TOKEN, complaint, eventually, sync_world
 
 
@@ -200,3 +200,33 @@ async def test_a_channel_that_is_down_delays_only_its_own_deliveries(tmp_path, d
         await eventually(lambda: delivered(ids[1]))
         received = [r["event"]["status"] for r in await w.sim("/_sim/events", base=w.receivers["web-b"])]
         assert received == ["accepted", "dispatched", "replied", "closed", "revisited"]
+
+
+async def test_an_interconnect_platforms_own_progress_reaches_the_12345_platform(tmp_path, db_url):
+    async with sync_world(tmp_path, db_url, national_mode="interconnect", national_orders=1) as w:
+
+        async def shared():
+            records = await w.sim("/_sim/shared-records")
+            return records or None
+
+        [record] = await eventually(shared)
+        order_id = record["request"]["appeal"]["source_id"]
+        answer = await w.sim(
+            f"/_sim/orders/{order_id}/status",
+            "POST",
+            base=w.national,
+            json={"status": "replied", "reply": "经调解，商家同意退还预付款。", "unit": "章贡区市场监督管理局"},
+        )
+        assert answer["id"] == order_id
+
+        async def updated():
+            [r] = await w.sim("/_sim/shared-records")
+            return r["updates"] or None
+
+        [update] = await eventually(updated)
+        assert (update["status"], update["text"]) == ("replied", "经调解，商家同意退还预付款。")
+        assert update["unit"]["name"] == "章贡区市场监督管理局"
+        lines = await w.rows(select(CaseEvent).where(CaseEvent.kind == "channel_status"))
+        assert [line.detail["status"] for line in lines] == ["replied"]
+        versions = await w.rows(select(RawItemVersion))
+        assert len(versions) == 1 and "经调解" in versions[0].payload
