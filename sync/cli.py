@@ -208,5 +208,5 @@ async def _review(loaded: LoadedConfig, args: argparse.Namespace, verdict: str) 
         except review.ReviewError as e:
             print(e, file=sys.stderr)
             return 1
-    print(f"reply {args.id}: {verdict}d")
+    print(f"reply {args.id}: {'approved' if verdict == 'approve' else 'rejected'}")
     return 0

@@ -150,15 +150,16 @@ class Deliverer:
                                 "gateway",
                                 "delivery_dead",
                                 {**detail, "error": values["last_error"]},
-                                ref=f"delivery:{r.id}:dead:{r.attempts}",
+                                ref=f"delivery:{r.id}:dead:{r.claimed_until.isoformat()}",
                                 appeal_id=r.appeal_id,
                             )
                         )
                     else:
+                        auth = d.failure.error.kind == ErrorKind.AUTH
                         values["next_attempt_at"] = now + backoff(
-                            self.settings, r.attempts, d.failure.error.retry_after
+                            self.settings, r.attempts, d.failure.error.retry_after, capped=auth
                         )
-                        if d.failure.error.kind == ErrorKind.AUTH:
+                        if auth:
                             values["attempts"] = r.attempts - 1  # refused at the door: not an attempt used up
                 await conn.execute(update(Delivery).where(Delivery.id == r.id).values(**values))
             await timeline.record_many(conn, lines)

@@ -58,6 +58,7 @@ class Outcome:
     case_id: uuid.UUID
     kind: str
     attempts: int
+    claimed_until: datetime  # names the claim: one timeline line per claim, even after a retry resets attempts
     answer: dict[str, Any] | None = None
     skipped: str | None = None
     failure: Failure | None = None
@@ -120,13 +121,20 @@ class Dispatcher:
 
     async def _send(self, row: Any, request: FrozenRequest | Skip) -> Outcome:
         if isinstance(request, Skip):
-            return Outcome(row.id, row.case_id, row.kind, row.attempts, skipped=request.reason)
+            return Outcome(row.id, row.case_id, row.kind, row.attempts, row.claimed_until, skipped=request.reason)
         async with self._in_flight:
             try:
                 answer = await self.target.send(request, resent=row.attempts > 1)
             except Exception as e:
-                return Outcome(row.id, row.case_id, row.kind, row.attempts, failure=Failure(classify_exception(e)))
-        return Outcome(row.id, row.case_id, row.kind, row.attempts, answer=answer)
+                return Outcome(
+                    row.id,
+                    row.case_id,
+                    row.kind,
+                    row.attempts,
+                    row.claimed_until,
+                    failure=Failure(classify_exception(e)),
+                )
+        return Outcome(row.id, row.case_id, row.kind, row.attempts, row.claimed_until, answer=answer)
 
     async def _record(self, outcomes: Sequence[Outcome]) -> None:
         """Every outcome of a round in one transaction, in a few statements whatever the batch size."""
@@ -157,10 +165,11 @@ class Dispatcher:
                     detail = {"kind": o.kind, "attempts": o.attempts, "error": values["last_error"]}
                     lines.append(self._line(o, "message_dead", detail, "dead", now))
                 else:
+                    auth = o.failure.error.kind == ErrorKind.AUTH
                     values["next_attempt_at"] = now + backoff(
-                        self.settings, o.attempts, o.failure.error.retry_after
+                        self.settings, o.attempts, o.failure.error.retry_after, capped=auth
                     )
-                    if o.failure.error.kind == ErrorKind.AUTH:
+                    if auth:
                         # Refused at the door: it never reached the platform, and must not use up the attempts
                         # it will need once the credentials are fixed.
                         values["attempts"] = o.attempts - 1
@@ -209,7 +218,9 @@ class Dispatcher:
     @staticmethod
     def _line(o: Outcome, kind: str, detail: dict[str, Any], what: str, now: datetime) -> dict[str, Any]:
         """The case's timeline line for a message's outcome (once per attempt)."""
-        return timeline.line(o.case_id, now, "gateway", kind, detail, ref=f"outbox:{o.id}:{what}:{o.attempts}")
+        return timeline.line(
+            o.case_id, now, "gateway", kind, detail, ref=f"outbox:{o.id}:{what}:{o.claimed_until.isoformat()}"
+        )
 
     def _note_health(self, outcomes: Sequence[Outcome]) -> None:
         failures = [o.failure for o in outcomes if o.failure is not None]

@@ -77,10 +77,14 @@ class WorkQueue:
         return list(rows)
 
 
-def backoff(settings: SyncSettings, attempts: int, retry_after: float | None = None) -> timedelta:
+def backoff(
+    settings: SyncSettings, attempts: int, retry_after: float | None = None, *, capped: bool = False
+) -> timedelta:
     """How long to wait before attempt `attempts + 1`: doubling from the initial delay up to the cap, with
     jitter (so that a backlog does not come back all at once), and never sooner than the other side asked."""
     base = min(settings.backoff_max_seconds, settings.backoff_initial_seconds * 2 ** max(0, attempts - 1))
+    if capped:  # refused credentials: the count does not grow, and asking often will not fix them
+        base = settings.backoff_max_seconds
     delay = base * random.uniform(0.5, 1.0)
     if retry_after:
         delay = max(delay, min(retry_after, settings.backoff_max_seconds))
