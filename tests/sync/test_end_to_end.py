@@ -230,3 +230,12 @@ async def test_an_interconnect_platforms_own_progress_reaches_the_12345_platform
         assert [line.detail["status"] for line in lines] == ["replied"]
         versions = await w.rows(select(RawItemVersion))
         assert len(versions) == 1 and "经调解" in versions[0].payload
+
+
+async def test_requests_and_callbacks_can_be_signed_with_sm3(tmp_path, db_url):
+    async with sync_world(tmp_path, db_url, sign_method="sm3") as w:
+        appeal_id = await w.push(complaint("SM3-1"))
+        case = await eventually(lambda: _revisited_case(w, appeal_id))
+        requests = await w.sim("/_sim/requests")
+        assert {r["headers"]["X-Sign-Method"] for r in requests if r["path"].startswith("/api/")} == {"sm3"}
+        assert case.work_order_no
