@@ -1,4 +1,4 @@
-"""sync: versions of raw items, work orders and their events, the case timeline, flags, frozen outbox requests, delivery review
+"""sync: raw item versions, work orders and their events, case timeline, flags, frozen requests, review
 
 Revision ID: 0003
 Revises: 0002
