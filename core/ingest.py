@@ -21,7 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from connectors.base import Connector, InboundItem, MappingError
+from connectors.base import Connector, DeliveringConnector, InboundItem, MappingError
 from connectors.registry import connector_class
 from core import versions
 from core.config import ChannelSettings, Config
@@ -32,7 +32,7 @@ from dedup import mergelog
 from dedup.assign import Assignment, CaseAssigner, OneCasePerAppeal
 from normalizer import NormalizationError, NormalizeContext, Rules, normalize
 from normalizer.record import AppealRecord
-from sync import deadlines, outbox, timeline
+from sync import deadlines, intake, outbox, timeline
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,14 @@ class Pipeline:
             draft = dataclasses.replace(draft, source_id=raw.source_id)
         ctx = NormalizeContext(str(gid), channel.id, channel.mode, received_at, str(gid))
         return normalize(draft, ctx, self.rules)
+
+    def delivers(self, channel_id: str) -> bool:
+        """Whether status and replies go back to this channel."""
+        try:
+            conn = self.connector(channel_id)
+        except KeyError:
+            return False
+        return isinstance(conn, DeliveringConnector) and conn.delivers_now()
 
     def prepare(self, sub: Submission) -> Prepared:
         """Give an item its gateway id and map and normalize it: pure CPU, no database."""
@@ -238,6 +246,13 @@ class Pipeline:
         )
         repeats = Tally(a.case_id for _, a in decided if not a.new_case and a.decision == "merge")
         if repeats:
+            merged = [
+                _Late(uuid.UUID(r.id), a.case_id, r.channel_id, r.source_id, r.mode.value)
+                for r, a in decided
+                if not a.new_case and a.decision == "merge"
+            ]
+            seconds = self.config.sync.delivery_deadline_seconds
+            await intake.catch_up(conn, merged, self.delivers, seconds, now)
             cases = Case.__table__
             await conn.execute(
                 update(cases)
@@ -308,6 +323,17 @@ def case_row(case_id: uuid.UUID, record: AppealRecord, now: datetime) -> dict[st
         "replied_at": None,
         **deadlines.case_deadlines(record.received_at, record.time_tier.value),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Late:
+    """A merged appeal, as the deliveries of what its case already has need it."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    channel_id: str
+    source_id: str
+    mode: str
 
 
 def owed(record: AppealRecord, a: Assignment, now: datetime) -> dict[str, Any]:

@@ -250,7 +250,7 @@ class Applier:
             lines.append(
                 timeline.line(case.id, e.at, "platform", e.type, _detail(e.body), ref=f"event:{e.event_id}")
             )
-            deliveries += self._deliveries(case.id, e, appeals, now)
+            deliveries += deliveries_of(e, appeals, self.delivers, self.settings.delivery_deadline_seconds, now)
             applied.append(e.id)
         if applied:
             keep = (
@@ -304,50 +304,93 @@ class Applier:
             await raise_supervision(conn, case["id"], "unsatisfied_revisit", "回访不满意", now)
         return out
 
-    def _deliveries(
-        self, case_id: uuid.UUID, e: Any, appeals: Iterable[Any], now: datetime
-    ) -> list[dict[str, Any]]:
-        """One delivery of this event for every appeal of the case whose channel takes it back."""
-        if e.type not in EVENT_TYPES:
-            return []
-        body = e.body
-        unit = body.get("unit") if isinstance(body.get("unit"), dict) else {}
-        extra = {k: body[k] for k in ("deadline", "reason", "resolved", "satisfaction", "note") if k in body}
-        extra["work_order_no"] = e.work_order_no
-        due = now + timedelta(seconds=self.settings.delivery_deadline_seconds)
-        out = []
-        for a in appeals:
-            if not self.delivers(a.channel_id):
-                continue
-            review = e.type == "replied" and a.mode == "merged"
-            out.append(
-                {
-                    "case_id": case_id,
-                    "appeal_id": a.id,
-                    "channel_id": a.channel_id,
-                    "kind": "reply" if e.type == "replied" else "status",
-                    "idempotency_key": f"{e.event_id}:{a.id}",
-                    "event_id": e.event_id,
-                    "payload": {
-                        "event_id": channel_event_id(e.event_id, a.id),
-                        "source_id": a.source_id,
-                        "status": e.type,
-                        "at": body.get("at"),
-                        "text": body.get("text"),
-                        "unit": unit.get("name"),
-                        "extra": extra,
-                    },
-                    "state": "awaiting_review" if review else "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "deadline": due,
-                    "last_error": None,
-                    "receipt": None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
+
+def deliveries_of(
+    e: Any, appeals: Iterable[Any], delivers: Callable[[str], bool], deadline_seconds: float, now: datetime
+) -> list[dict[str, Any]]:
+    """One delivery of a platform event (a platform_events row) for every appeal whose channel takes it back."""
+    if e.type not in EVENT_TYPES:
+        return []
+    body = e.body
+    unit = body.get("unit") if isinstance(body.get("unit"), dict) else {}
+    extra = {k: body[k] for k in ("deadline", "reason", "resolved", "satisfaction", "note") if k in body}
+    extra["work_order_no"] = e.work_order_no
+    due = now + timedelta(seconds=deadline_seconds)
+    out = []
+    for a in appeals:
+        if not delivers(a.channel_id):
+            continue
+        review = e.type == "replied" and a.mode == "merged"
+        out.append(
+            {
+                "case_id": a.case_id,
+                "appeal_id": a.id,
+                "channel_id": a.channel_id,
+                "kind": "reply" if e.type == "replied" else "status",
+                "idempotency_key": f"{e.event_id}:{a.id}",
+                "event_id": e.event_id,
+                "payload": {
+                    "event_id": channel_event_id(e.event_id, a.id),
+                    "source_id": a.source_id,
+                    "status": e.type,
+                    "at": body.get("at"),
+                    "text": body.get("text"),
+                    "unit": unit.get("name"),
+                    "extra": extra,
+                },
+                "state": "awaiting_review" if review else "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "deadline": due,
+                "last_error": None,
+                "receipt": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    return out
+
+
+async def catch_up(
+    conn: AsyncConnection,
+    appeals: list[Any],
+    delivers: Callable[[str], bool],
+    deadline_seconds: float,
+    now: datetime,
+) -> None:
+    """Appeals merged into cases the platform already answered get what their case already has: the reply
+    (if there is one) and the latest status, so that a citizen who asks again on another channel hears back."""
+    case_ids = {a.case_id for a in appeals}
+    if not case_ids:
+        return
+    orders = dict(
+        (
+            await conn.execute(
+                select(Case.id, Case.work_order_no).where(Case.id.in_(case_ids), Case.work_order_no.is_not(None))
             )
-        return out
+        ).all()
+    )
+    if not orders:
+        return
+    events = (
+        await conn.execute(
+            select(PlatformEvent)
+            .where(PlatformEvent.work_order_no.in_(list(orders.values())), PlatformEvent.state == "applied")
+            .order_by(PlatformEvent.work_order_no, PlatformEvent.seq)
+        )
+    ).all()
+    by_order: dict[str, list[Any]] = defaultdict(list)
+    for e in events:
+        by_order[e.work_order_no].append(e)
+    rows: list[dict[str, Any]] = []
+    for a in appeals:
+        applied = by_order.get(orders.get(a.case_id, ""), [])
+        owed = [e for e in applied if e.type == "replied"][-1:] + applied[-1:]
+        for e in {e.event_id: e for e in owed}.values():
+            rows += deliveries_of(e, [a], delivers, deadline_seconds, now)
+    if rows:
+        stmt = upsert_insert(conn, Delivery).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        await conn.execute(stmt, rows)
 
 
 def _detail(body: Mapping[str, Any]) -> dict[str, Any]:

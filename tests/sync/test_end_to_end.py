@@ -239,3 +239,21 @@ async def test_requests_and_callbacks_can_be_signed_with_sm3(tmp_path, db_url):
         requests = await w.sim("/_sim/requests")
         assert {r["headers"]["X-Sign-Method"] for r in requests if r["path"].startswith("/api/")} == {"sm3"}
         assert case.work_order_no
+
+
+async def test_an_appeal_merged_after_the_reply_hears_the_reply_too(tmp_path, db_url):
+    channels = ("web-a", "web-b")
+    async with sync_world(tmp_path, db_url, callback_channels=channels, merge=True) as w:
+        first = await w.push(complaint("FEE#web-a"), channel="web-a")
+        case = await eventually(lambda: _revisited_case(w, first))
+        late = await w.push(complaint("FEE#web-b"), channel="web-b")
+        assert (await w.case_of(late)).id == case.id
+
+        async def heard():
+            got = [r["event"] for r in await w.sim("/_sim/events", base=w.receivers["web-b"])]
+            return got if len(got) == 2 else None
+
+        got = await eventually(heard)
+        assert [e["status"] for e in got] == ["replied", "revisited"]
+        [order] = await w.sim("/_sim/work-orders")
+        assert [r["appeal_id"] for r in order["repeats"]] == [str(late)]
