@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "standalone", False):  # needs no config file and no database
+        return args.func(None, args)
     try:
         loaded = load_config(args.config)
     except ConfigError as e:
@@ -163,9 +165,26 @@ def build_parser() -> argparse.ArgumentParser:
     from simulators.cli import add_simulate_parser
     from sync.cli import add_sync_parsers
 
+    dd = sub.add_parser(
+        "dedup",
+        help="decide repeated appeals in a file (no database, no config)",
+        description="Run huiju's matcher on a JSONL file of appeals in arrival order and write one assignment a "
+        "line: id, case_id, cluster_id, decision (absorb | merge | link | new), score. See docs/dedup.md.",
+    )
+    dd.add_argument("--input", required=True, metavar="APPEALS.jsonl")
+    dd.add_argument("--output", required=True, metavar="ASSIGNMENTS.jsonl")
+    dd.set_defaults(func=cmd_dedup, standalone=True)
+
     add_sync_parsers(sub, common)
     add_simulate_parser(sub, common)
     return p
+
+
+def cmd_dedup(loaded: LoadedConfig | None, args: argparse.Namespace) -> int:
+    """The batch matcher on a file."""
+    from dedup.batch import main as dedup_main
+
+    return dedup_main(args.input, args.output)
 
 
 def cmd_check_config(loaded: LoadedConfig, args: argparse.Namespace) -> int:

@@ -1,0 +1,397 @@
+"""The matcher: for each new appeal, exactly one decision — absorb, merge, link or new — and why.
+
+- **absorb**: the same item again (the same person, the same channel, within minutes, nearly the same text),
+  such as a resubmitted form: kept for the record in the case it repeats; nothing new is sent.
+- **merge**: the same person about the same matter, on any channel, within the window: a repeat appeal
+  (重复件) of that case.
+- **link**: a different person (or one huiju cannot tell) about the same matter at the same place: a case of
+  its own, linked to the matter's hot-issue cluster (群体诉求), since each person is owed a reply.
+- **new**: anything else.
+
+"Same person" is a shared identifier — phone, ID number, WeChat openid or unionid, a channel's user id — or a
+chain of them: a phone seen with an openid links the two for every later appeal. A name alone never is.
+"Same matter" is a text score (character-bigram Jaccard, or containment when one text is much shorter, as a
+WeChat message beside a board post), checked against the place (division code, township, address) and the
+time window. Candidates come from the LSH index (similar texts) and from the person's own recent appeals
+(so that a short message and a long post by one person still meet). Precision comes first: a false merge
+hides a citizen's appeal in someone else's case, so merging needs the same person, and linking needs the
+place to agree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from dedup.index import LshIndex
+from dedup.minhash import SHINGLE, MinHasher, shingle_hashes
+
+RULE = "text-identity-place"
+VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
+# paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
+VERSION = "1"
+IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """What the matcher decides by; [dedup] in config.toml, and the batch interface's defaults."""
+
+    window_days: float = 30.0  # merges and links look this far back
+    absorb_minutes: float = 10.0  # the same item again: within minutes ...
+    absorb_score: float = 0.85  # ... and nearly the same text
+    merge_score: float = 0.3  # the same person: this text score is the same matter ...
+    merge_score_same_place: float = 0.15  # ... or this one at the very same address or township
+    link_score: float = 0.62  # a different person: this text score, at the same place, is the same matter
+    candidate_floor: float = 0.2  # LSH candidates estimated below this are not verified
+    max_candidates: int = 64
+    short_text: int = 12  # shingles: below this, containment is not trusted
+    containment_weight: float = 0.9  # containment counts for a little less than Jaccard
+
+    @property
+    def version(self) -> str:
+        """The rule version recorded with each decision: the rule's and, if not the defaults, the thresholds'."""
+        if self == Thresholds():
+            return VERSION
+        digest = uuid.uuid5(uuid.NAMESPACE_OID, repr(self)).hex[:8]
+        return f"{VERSION}+{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """A new appeal as the matcher sees it (folded text, identifiers, place, time)."""
+
+    id: str
+    channel: str
+    received_at: datetime
+    text: str  # folded title + content
+    identities: tuple[tuple[str, str], ...]  # (kind, value); user ids scoped by channel
+    division_code: str | None = None
+    township: str | None = None
+    address: str | None = None  # folded
+
+
+@dataclass(slots=True)
+class Prior:
+    """An appeal already decided, as later decisions need it."""
+
+    row: int
+    id: str
+    case_id: str
+    person: int | None
+    channel: str
+    received_at: datetime
+    text: str
+    division_code: str | None
+    township: str | None
+    address: str | None
+    cluster_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One appeal's decision and its explanation (what the merge log records)."""
+
+    appeal_id: str
+    decision: str  # absorb | merge | link | new
+    case_id: str
+    new_case: bool
+    cluster_id: str | None
+    score: float | None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    rule: str = RULE
+    rule_version: str = VERSION
+    joined_cluster: tuple[str, ...] = ()  # earlier cases that joined the cluster with this decision
+
+
+class People:
+    """Who is who: identifiers joined into persons, a union-find over everything ever seen together."""
+
+    def __init__(self) -> None:
+        self._of: dict[tuple[str, str], int] = {}
+        self._parent: list[int] = []
+        self.joined: list[tuple[int, int]] = []  # (absorbed, into): unions since the caller last looked
+
+    def find(self, person: int) -> int:
+        """The person's representative (path-halving union-find)."""
+        parent = self._parent
+        while parent[person] != person:
+            parent[person] = parent[parent[person]]
+            person = parent[person]
+        return person
+
+    def resolve(self, identities: Iterable[tuple[str, str]]) -> int | None:
+        """The person these identifiers belong to (joining persons they link); None without identifiers."""
+        found = {self.find(self._of[i]) for i in identities if i in self._of}
+        ids = list(identities)
+        if not ids:
+            return None
+        if found:
+            person = min(found)
+            for other in found - {person}:
+                self._parent[other] = person
+                self.joined.append((other, person))
+        else:
+            person = len(self._parent)
+            self._parent.append(person)
+        for i in ids:
+            self._of.setdefault(i, person)
+        return person
+
+    def known(self, identities: Iterable[tuple[str, str]]) -> int | None:
+        """The person of these identifiers if any was seen before (joins nothing)."""
+        for i in identities:
+            if i in self._of:
+                return self.find(self._of[i])
+        return None
+
+
+class Matcher:
+    """Decides appeals one at a time, in arrival order, remembering each for the next."""
+
+    def __init__(self, thresholds: Thresholds | None = None, hasher: MinHasher | None = None) -> None:
+        self.t = thresholds or Thresholds()
+        self.hasher = hasher or MinHasher()
+        self.index = LshIndex()
+        self.people = People()
+        self.priors: list[Prior] = []
+        self.by_person: dict[int, list[int]] = {}
+        self.clusters: dict[str, set[str]] = {}  # cluster id -> case ids
+        self.cluster_of_case: dict[str, str] = {}
+        self.rows_of_case: dict[str, list[int]] = {}
+        self._shingles: OrderedDict[int, frozenset[int]] = OrderedDict()
+        self.df: Counter[int] = Counter()  # how many appeals have each bigram: the weights of the text score
+        self.documents = 0
+
+    def decide(self, probe: Probe) -> Decision:
+        """The decision for a new appeal, which is then remembered."""
+        person = self.people.resolve(probe.identities)
+        for absorbed, into in self.people.joined:  # two persons became one: so do their appeals
+            self.by_person.setdefault(into, []).extend(self.by_person.pop(absorbed, []))
+            self.by_person[into].sort()
+        self.people.joined.clear()
+        mine = self._shingle_set(probe.text)
+        signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
+        best_merge: tuple[float, Prior, dict[str, Any]] | None = None
+        best_link: tuple[float, Prior, dict[str, Any]] | None = None
+        for prior in self._candidates(probe, person, signature):
+            score, evidence = self._score(probe, mine, prior)
+            place = evidence["place"]
+            if self._same_person(person, prior):
+                if (
+                    score >= self.t.merge_score
+                    and not place["conflict"]
+                    and (best_merge is None or score > best_merge[0])
+                ):
+                    best_merge = (score, prior, evidence)
+            elif score >= self.t.link_score and place["agrees"] and (best_link is None or score > best_link[0]):
+                best_link = (score, prior, evidence)
+        decision = self._choose(probe, person, best_merge, best_link)
+        self._remember(probe, person, signature, decision)
+        return decision
+
+    def _same_person(self, person: int | None, prior: Prior) -> bool:
+        return person is not None and prior.person is not None and self.people.find(prior.person) == person
+
+    def _choose(self, probe: Probe, person: int | None, merge: Any, link: Any) -> Decision:
+        for chosen in (merge, link):
+            if chosen is not None:  # the excerpt only for the evidence that decided: it is the slow part
+                chosen[2]["text"]["excerpt"] = _excerpt(probe.text, chosen[1].text)
+        if merge is not None:
+            score, prior, evidence = merge
+            quick = probe.received_at - prior.received_at <= timedelta(minutes=self.t.absorb_minutes)
+            absorb = quick and prior.channel == probe.channel and score >= self.t.absorb_score
+            kind = "absorb" if absorb else "merge"
+            return Decision(
+                probe.id,
+                kind,
+                prior.case_id,
+                False,
+                prior.cluster_id,
+                round(score, 4),
+                evidence,
+                rule_version=self.t.version,
+            )
+        case_id = str(uuid.uuid4())
+        if link is not None:
+            score, prior, evidence = link
+            joined: tuple[str, ...] = ()
+            cluster = prior.cluster_id
+            if cluster is None:
+                cluster = str(uuid.uuid4())
+                joined = (prior.case_id,)
+            return Decision(
+                probe.id,
+                "link",
+                case_id,
+                True,
+                cluster,
+                round(score, 4),
+                evidence,
+                rule_version=self.t.version,
+                joined_cluster=joined,
+            )
+        return Decision(
+            probe.id,
+            "new",
+            case_id,
+            True,
+            None,
+            None,
+            {"reason": "no matching appeal"},
+            rule_version=self.t.version,
+        )
+
+    def _candidates(self, probe: Probe, person: int | None, signature: np.ndarray) -> list[Prior]:
+        since = probe.received_at - timedelta(days=self.t.window_days)
+        rows: dict[int, float] = {}
+        found = self.index.candidates(signature, since_day=_day(since))
+        if len(found):
+            estimates = self.index.estimate(found, signature)
+            for row, est in zip(found.tolist(), estimates.tolist(), strict=True):
+                if est >= self.t.candidate_floor:
+                    rows[row] = est
+        if person is not None:
+            for row in self.by_person.get(person, [])[-self.t.max_candidates :]:
+                rows.setdefault(row, 1.0)
+        ranked = sorted(rows, key=lambda r: -rows[r])[: self.t.max_candidates]
+        return [p for p in (self.priors[r] for r in ranked) if p.received_at >= since]
+
+    def _score(self, probe: Probe, mine: frozenset[int], prior: Prior) -> tuple[float, dict[str, Any]]:
+        theirs = self._shingle_set(prior.text, prior.row)
+        weight = self._weight
+        common = sum(weight(g) for g in mine & theirs)
+        w_mine, w_theirs = sum(weight(g) for g in mine), sum(weight(g) for g in theirs)
+        jaccard = common / ((w_mine + w_theirs - common) or 1.0)
+        short = min(len(mine), len(theirs)) < self.t.short_text
+        containment = 0.0 if short else common / (min(w_mine, w_theirs) or 1.0)
+        score = max(jaccard, containment * self.t.containment_weight)
+        place = _place(probe, prior)
+        evidence = {
+            "candidate": prior.id,
+            "text": {"jaccard": round(jaccard, 4), "containment": round(containment, 4)},
+            "place": place,
+            "hours_apart": round((probe.received_at - prior.received_at).total_seconds() / 3600, 2),
+            "channels": [prior.channel, probe.channel],
+        }
+        return score, evidence
+
+    def _weight(self, gram: int) -> float:
+        """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求)."""
+        return math.log((self.documents + 1) / (self.df.get(gram, 0) + 1)) + 1.0
+
+    def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
+        self.df.update(self._shingle_set(probe.text))
+        self.documents += 1
+        row = len(self.priors)
+        prior = Prior(
+            row,
+            probe.id,
+            d.case_id,
+            person,
+            probe.channel,
+            probe.received_at,
+            probe.text,
+            probe.division_code,
+            probe.township,
+            probe.address,
+            d.cluster_id,
+        )
+        self.priors.append(prior)
+        self.index.add(row, signature, _day(probe.received_at))
+        self.rows_of_case.setdefault(d.case_id, []).append(row)
+        if person is not None:
+            self.by_person.setdefault(person, []).append(row)
+        if d.cluster_id is not None:
+            members = self.clusters.setdefault(d.cluster_id, set())
+            for case_id in (d.case_id, *d.joined_cluster):
+                members.add(case_id)
+                self.cluster_of_case[case_id] = d.cluster_id
+                for r in self.rows_of_case.get(case_id, []):
+                    self.priors[r].cluster_id = d.cluster_id
+
+    def _shingle_set(self, text: str, row: int | None = None) -> frozenset[int]:
+        if row is not None and row in self._shingles:
+            self._shingles.move_to_end(row)
+            return self._shingles[row]
+        value = frozenset(shingle_hashes(text, VERIFY_GRAM).tolist())
+        if row is not None:
+            self._shingles[row] = value
+            if len(self._shingles) > 50_000:
+                self._shingles.popitem(last=False)
+        return value
+
+
+def _day(t: datetime) -> int:
+    return int(t.timestamp() // 86400)
+
+
+def _place(probe: Probe, prior: Prior) -> dict[str, Any]:
+    """Whether the two appeals are at the same place: conflict (both known, different), same (the same address
+    or township), agrees (nothing differs and something matches, or nothing is known of either)."""
+    division_conflict = (
+        bool(probe.division_code and prior.division_code) and probe.division_code != prior.division_code
+    )
+    township_conflict = bool(probe.township and prior.township) and probe.township != prior.township
+    same_address, address_conflict = _addresses(probe.address, prior.address)
+    same = same_address or bool(probe.township and probe.township == prior.township)
+    matches = same or bool(probe.division_code and probe.division_code == prior.division_code)
+    unknown = not (probe.division_code or probe.township or probe.address) or not (
+        prior.division_code or prior.township or prior.address
+    )
+    conflict = division_conflict or township_conflict or address_conflict
+    return {
+        "conflict": conflict,
+        "same": same and not conflict,
+        "agrees": not conflict and (matches or unknown),
+        "division_code": [prior.division_code, probe.division_code],
+        "address": [prior.address, probe.address],
+    }
+
+
+def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
+    """(the same place, different places) for two addresses; both False when either is unknown.
+
+    One containing the other is the same place (景蓉华苑 in 章贡区解放街道景蓉华苑). Otherwise what tells two
+    addresses apart is what is left once their common beginning and end are cut off: 时代阳光大道银行门口 and
+    星沙大道银行门口 leave 时代阳光 and 星沙, which share nothing — two places; 柏林雅居门口 and
+    芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place.
+    """
+    if not a or not b:
+        return False, False
+    if a in b or b in a:
+        return True, False
+    start, end = _common_prefix(a, b), _common_prefix(a[::-1], b[::-1])
+    ra, rb = a[start : len(a) - end or None], b[start : len(b) - end or None]
+    if not ra or not rb:
+        return True, False
+    if min(len(ra), len(rb)) < 2:
+        shared = bool(set(ra) & set(rb))
+    else:
+        grams_a, grams_b = ({r[i : i + 2] for i in range(len(r) - 1)} for r in (ra, rb))
+        shared = len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.5
+    return shared, not shared
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """How many leading characters two texts share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _excerpt(a: str, b: str, limit: int = 40) -> str:
+    """The longest stretch of text the two share (the evidence an auditor reads first)."""
+    m = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return a[m.a : m.a + min(m.size, limit)]
