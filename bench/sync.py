@@ -248,8 +248,10 @@ async def main() -> None:
                 if args.part in ("latency", "both"):
                     if drop is not None:
                         await drop()
-                    url, drop = await fresh_database(kind, Path(tmp))
-                    lat = await reply_latency(url, Path(tmp) / "l", args.cases, args.rate)
+                    fresh = Path(tmp) / "latency"  # a database of its own, not the throughput part's
+                    fresh.mkdir()
+                    url, drop = await fresh_database(kind, fresh)
+                    lat = await reply_latency(url, fresh, args.cases, args.rate)
                     print(
                         f"  reply -> all {len(CHANNELS)} channel deliveries: p50 {pct(lat, 0.5) * 1000:.0f} ms, "
                         f"p99 {pct(lat, 0.99) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms ({len(lat)} cases)"
