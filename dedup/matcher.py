@@ -38,6 +38,7 @@ RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
 VERSION = "1"
+WEIGHT_EPOCH = 512  # appeals between refreshes of the bigram weights
 IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
 
 
@@ -52,7 +53,8 @@ class Thresholds:
     merge_score_same_place: float = 0.15  # ... or this one at the very same address or township
     link_score: float = 0.62  # a different person: this text score, at the same place, is the same matter
     candidate_floor: float = 0.2  # LSH candidates estimated below this are not verified
-    max_candidates: int = 64
+    max_candidates: int = 64  # verified per appeal at most: the person's own recent ones and ...
+    max_text_candidates: int = 24  # ... the most similar texts of the index
     short_text: int = 12  # shingles: below this, containment is not trusted
     containment_weight: float = 0.9  # containment counts for a little less than Jaccard
 
@@ -170,6 +172,8 @@ class Matcher:
         self._shingles: OrderedDict[int, frozenset[int]] = OrderedDict()
         self.df: Counter[int] = Counter()  # how many appeals have each bigram: the weights of the text score
         self.documents = 0
+        self._weights: dict[int, float] = {}
+        self._row_weight: dict[int, float] = {}
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -179,11 +183,12 @@ class Matcher:
             self.by_person[into].sort()
         self.people.joined.clear()
         mine = self._shingle_set(probe.text)
+        w_mine = self._total_weight(mine)
         signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
         best_merge: tuple[float, Prior, dict[str, Any]] | None = None
         best_link: tuple[float, Prior, dict[str, Any]] | None = None
         for prior in self._candidates(probe, person, signature):
-            score, evidence = self._score(probe, mine, prior)
+            score, evidence = self._score(probe, mine, w_mine, prior)
             place = evidence["place"]
             if self._same_person(person, prior):
                 if (
@@ -256,7 +261,8 @@ class Matcher:
         found = self.index.candidates(signature, since_day=_day(since))
         if len(found):
             estimates = self.index.estimate(found, signature)
-            for row, est in zip(found.tolist(), estimates.tolist(), strict=True):
+            best = sorted(zip(estimates.tolist(), found.tolist(), strict=True), reverse=True)
+            for est, row in best[: self.t.max_text_candidates]:
                 if est >= self.t.candidate_floor:
                     rows[row] = est
         if person is not None:
@@ -265,11 +271,13 @@ class Matcher:
         ranked = sorted(rows, key=lambda r: -rows[r])[: self.t.max_candidates]
         return [p for p in (self.priors[r] for r in ranked) if p.received_at >= since]
 
-    def _score(self, probe: Probe, mine: frozenset[int], prior: Prior) -> tuple[float, dict[str, Any]]:
+    def _score(
+        self, probe: Probe, mine: frozenset[int], w_mine: float, prior: Prior
+    ) -> tuple[float, dict[str, Any]]:
         theirs = self._shingle_set(prior.text, prior.row)
         weight = self._weight
         common = sum(weight(g) for g in mine & theirs)
-        w_mine, w_theirs = sum(weight(g) for g in mine), sum(weight(g) for g in theirs)
+        w_theirs = self._total_weight(theirs, prior.row)
         jaccard = common / ((w_mine + w_theirs - common) or 1.0)
         short = min(len(mine), len(theirs)) < self.t.short_text
         containment = 0.0 if short else common / (min(w_mine, w_theirs) or 1.0)
@@ -284,13 +292,33 @@ class Matcher:
         }
         return score, evidence
 
+    def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
+        """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
+        if row is not None and row in self._row_weight:
+            return self._row_weight[row]
+        weight = self._weight
+        total = sum(weight(g) for g in grams)
+        if row is not None:
+            self._row_weight[row] = total
+        return total
+
     def _weight(self, gram: int) -> float:
-        """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求)."""
-        return math.log((self.documents + 1) / (self.df.get(gram, 0) + 1)) + 1.0
+        """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
+
+        Weights follow the appeals seen so far; they are refreshed every WEIGHT_EPOCH appeals (in arrival
+        order, so every run and every instance computes the same ones).
+        """
+        w = self._weights.get(gram)
+        if w is None:
+            w = self._weights[gram] = math.log((self.documents + 1) / (self.df.get(gram, 0) + 1)) + 1.0
+        return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
         self.df.update(self._shingle_set(probe.text))
         self.documents += 1
+        if self.documents % WEIGHT_EPOCH == 0:
+            self._weights.clear()
+            self._row_weight.clear()
         row = len(self.priors)
         prior = Prior(
             row,
