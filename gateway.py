@@ -162,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("channel_id")
     cc.set_defaults(func=cmd_channel_check)
 
+    from dedup.cli import add_audit_parser
     from simulators.cli import add_simulate_parser
     from sync.cli import add_sync_parsers
 
@@ -176,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     dd.set_defaults(func=cmd_dedup, standalone=True)
 
     add_sync_parsers(sub, common)
+    add_audit_parser(sub, common)
     add_simulate_parser(sub, common)
     return p
 
