@@ -151,6 +151,24 @@ class SyncSettings(_Strict):
     return_escalation: Annotated[int, Field(ge=1, le=100)] = 2  # returned this many times
 
 
+class DedupSettings(_Strict):
+    """[dedup]: recognising repeated appeals (docs/dedup.md); off, every appeal opens its own case."""
+
+    enabled: bool = False
+    window_days: Annotated[float, Field(gt=0, le=3650)] = 30.0
+    absorb_minutes: Annotated[float, Field(ge=0, le=1440)] = 10.0
+    absorb_score: Annotated[float, Field(ge=0, le=1)] = 0.85
+    merge_score: Annotated[float, Field(ge=0, le=1)] = 0.3
+    merge_score_same_place: Annotated[float, Field(ge=0, le=1)] = 0.15
+    link_score: Annotated[float, Field(ge=0, le=1)] = 0.62
+
+    def thresholds(self) -> Any:
+        """The matcher's thresholds from this table."""
+        from dedup.matcher import Thresholds
+
+        return Thresholds(**self.model_dump(exclude={"enabled"}))
+
+
 class Schedule(_Strict):
     """When a polling channel runs (every N seconds, or a cron expression in Beijing time) and how far back."""
 
@@ -246,6 +264,7 @@ class Config(_Strict):
     database: DatabaseSettings = DatabaseSettings()
     platform: PlatformSettings
     sync: SyncSettings = SyncSettings()
+    dedup: DedupSettings = DedupSettings()
     channels: list[ChannelSettings] = Field(default_factory=list)
     rules: RulesSettings = RulesSettings()
     tokens: list[TokenSettings] = Field(default_factory=list)

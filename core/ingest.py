@@ -29,7 +29,7 @@ from core.ids import new_id
 from core.models import Appeal, Case, CaseEvent, MergeEntry, OutboxMessage, RawItem, utcnow
 from core.sql import bump_counters, insert_new_in_turn, upsert_insert
 from dedup import mergelog
-from dedup.assign import Assignment, CaseAssigner, OneCasePerAppeal
+from dedup.assign import Assignment, CaseAssigner, MatchingAssigner, OneCasePerAppeal
 from normalizer import NormalizationError, NormalizeContext, Rules, normalize
 from normalizer.record import AppealRecord
 from sync import deadlines, intake, outbox, timeline
@@ -78,7 +78,9 @@ class Pipeline:
     def __init__(self, config: Config, rules: Rules, assigner: CaseAssigner | None = None) -> None:
         self.config = config
         self.rules = rules
-        self.assigner: CaseAssigner = assigner or OneCasePerAppeal()
+        if assigner is None:
+            assigner = MatchingAssigner(config.dedup.thresholds()) if config.dedup.enabled else OneCasePerAppeal()
+        self.assigner: CaseAssigner = assigner
         self._connectors: dict[str, Connector] = {}
 
     def connector(self, channel_id: str) -> Connector:
@@ -234,7 +236,7 @@ class Pipeline:
         await insert_new_in_turn(
             conn,
             [
-                (Case, lambda: [case_row(a.case_id, r, now) for r, a in decided if a.new_case]),
+                (Case, lambda: [case_row(a.case_id, r, now, a.cluster_id) for r, a in decided if a.new_case]),
                 (Appeal, lambda: [appeal_row(r, a.case_id) for r, a in decided]),
                 (MergeEntry, lambda: mergelog.chain(prev_hash, [merge_entry(a, now) for _, a in decided])),
                 (
@@ -244,6 +246,15 @@ class Pipeline:
                 (CaseEvent, lambda: [received_line(r, a) for r, a in decided]),
             ],
         )
+        joined = [(case, a.cluster_id) for _, a in decided for case in a.joined_cluster]
+        if joined:  # a link that opened a cluster puts the case it matched in it too
+            cases = Case.__table__
+            await conn.execute(
+                update(cases)
+                .where(cases.c.id == bindparam("c"))
+                .values(cluster_id=bindparam("k"), updated_at=now),
+                [{"c": case, "k": cluster} for case, cluster in joined],
+            )
         repeats = Tally(a.case_id for _, a in decided if not a.new_case and a.decision == "merge")
         if repeats:
             merged = [
@@ -297,7 +308,9 @@ class Pipeline:
         return results
 
 
-def case_row(case_id: uuid.UUID, record: AppealRecord, now: datetime) -> dict[str, Any]:
+def case_row(
+    case_id: uuid.UUID, record: AppealRecord, now: datetime, cluster_id: uuid.UUID | None = None
+) -> dict[str, Any]:
     """A new case opened by its first appeal."""
     return {
         "id": case_id,
@@ -312,7 +325,7 @@ def case_row(case_id: uuid.UUID, record: AppealRecord, now: datetime) -> dict[st
         "enterprise": record.enterprise is not None,
         "division_code": record.location.division_code,
         "appeal_count": 1,
-        "cluster_id": None,
+        "cluster_id": cluster_id,
         "work_order_no": None,
         "record_no": None,
         "platform_status": None,

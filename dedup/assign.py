@@ -7,13 +7,19 @@ transaction, so its decision, the appeal, the case, the merge-log entry and the 
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.ids import new_id
+from core.models import Appeal, Case, MergeEntry
+from core.sql import advisory_xact_lock
+from dedup.matcher import RULE, Matcher, Probe, Thresholds
 from normalizer.record import AppealRecord
+from normalizer.text import fold_for_matching
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +34,8 @@ class Assignment:
     rule_version: str
     score: float | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    cluster_id: uuid.UUID | None = None  # the hot-issue cluster the case is linked to
+    joined_cluster: tuple[uuid.UUID, ...] = ()  # earlier cases this decision put in the cluster too
 
 
 class CaseAssigner(Protocol):
@@ -50,3 +58,152 @@ class OneCasePerAppeal:
             Assignment(a.id, new_id(), True, "new", self.rule, self.version, None, {"reason": "no matching"})
             for a in appeals
         ]
+
+
+DEDUP_LOCK = 0x68756A75_64656475  # "hujudedu": one matcher decides at a time across instances (PostgreSQL)
+
+
+def probe_of_row(row: Any) -> Probe:
+    """A stored appeal (appeals row, or AppealRecord fields) as the matcher's probe."""
+    identities = [
+        (k, v)
+        for k, v in (
+            ("phone", row.phone),
+            ("id_number", row.id_number),
+            ("openid", row.openid),
+            ("unionid", row.unionid),
+        )
+        if v
+    ]
+    if row.user_id:
+        identities.append(("user", f"{row.channel_id}:{row.user_id}"))
+    address = fold_for_matching(row.address) if row.address else None
+    return Probe(
+        id=str(row.id),
+        channel=row.channel_id,
+        received_at=row.received_at,
+        text=f"{row.match_title} {row.match_content}",
+        identities=tuple(identities),
+        division_code=row.division_code,
+        township=row.township,
+        address=address or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The fields of a normalized record that a probe reads, under the appeals table's names."""
+
+    id: str
+    channel_id: str
+    received_at: Any
+    match_title: str
+    match_content: str
+    phone: str | None
+    id_number: str | None
+    openid: str | None
+    unionid: str | None
+    user_id: str | None
+    address: str | None
+    division_code: str | None
+    township: str | None
+
+
+def fields_of(r: AppealRecord) -> _Fields:
+    """A record's matching fields."""
+    c, loc = r.citizen, r.location
+    return _Fields(
+        r.id,
+        r.channel_id,
+        r.received_at,
+        r.match.title,
+        r.match.content,
+        c.phone,
+        c.id_number,
+        c.openid,
+        c.unionid,
+        c.user_id,
+        loc.address,
+        loc.division_code,
+        loc.township,
+    )
+
+
+class MatchingAssigner:
+    """Case assignment by the matcher (dedup/matcher.py), for the live gateway.
+
+    The matcher's memory is rebuilt from the database the first time (every stored appeal replayed in the
+    merge log's order) and caught up at every decision with what other instances decided since, under a
+    PostgreSQL advisory lock that makes the instances decide one after the other: two repeated appeals that
+    arrive at the same moment on two instances still end in one case. A transaction that rolls back after
+    deciding leaves the memory ahead of the database, so the memory is rebuilt then.
+    """
+
+    rule = RULE
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.matcher: Matcher | None = None
+        self.last_entry = 0
+        self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._inflight = False
+
+    async def assign(self, conn: AsyncConnection, appeals: list[AppealRecord]) -> list[Assignment]:
+        """One decision per appeal, in order, each made knowing every appeal stored before it."""
+        await advisory_xact_lock(conn, DEDUP_LOCK)
+        self._watch(conn)
+        if self.matcher is None:
+            self.matcher = Matcher(self.thresholds, new_case_id=lambda: str(new_id()))
+            self.last_entry = 0
+        await self._catch_up(conn, self.matcher)
+        self._inflight = True
+        out = []
+        for record in appeals:
+            d = self.matcher.decide(probe_of_row(fields_of(record)))
+            evidence = dict(d.evidence)
+            if d.joined_cluster:
+                evidence["joined_cluster"] = list(d.joined_cluster)
+            out.append(
+                Assignment(
+                    record.id,
+                    uuid.UUID(d.case_id),
+                    d.new_case,
+                    d.decision,
+                    d.rule,
+                    d.rule_version,
+                    d.score,
+                    evidence,
+                    uuid.UUID(d.cluster_id) if d.cluster_id else None,
+                    tuple(uuid.UUID(c) for c in d.joined_cluster),
+                )
+            )
+        return out
+
+    async def _catch_up(self, conn: AsyncConnection, matcher: Matcher) -> None:
+        rows = await conn.execute(
+            select(MergeEntry.id, Appeal, Case.cluster_id.label("case_cluster"))
+            .join(Appeal, Appeal.id == MergeEntry.appeal_id)
+            .join(Case, Case.id == Appeal.case_id)
+            .where(MergeEntry.id > self.last_entry)
+            .order_by(MergeEntry.id)
+        )
+        for r in rows:
+            self.last_entry = max(self.last_entry, r[0])
+            cluster = str(r.case_cluster) if r.case_cluster else None
+            matcher.replay(probe_of_row(r), str(r.case_id), cluster)
+
+    def _watch(self, conn: AsyncConnection) -> None:
+        sync = conn.sync_connection
+        if sync is None or sync in self._watched:
+            return
+        self._watched.add(sync)
+        event.listen(sync, "commit", self._committed)
+        event.listen(sync, "rollback", self._rolled_back)
+
+    def _committed(self, _conn: Any) -> None:
+        self._inflight = False
+
+    def _rolled_back(self, _conn: Any) -> None:
+        if self._inflight:  # decisions made in memory that the database never got: start again from it
+            self.matcher = None
+        self._inflight = False

@@ -24,7 +24,7 @@ import difflib
 import math
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,8 +159,15 @@ class People:
 class Matcher:
     """Decides appeals one at a time, in arrival order, remembering each for the next."""
 
-    def __init__(self, thresholds: Thresholds | None = None, hasher: MinHasher | None = None) -> None:
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        hasher: MinHasher | None = None,
+        new_case_id: Callable[[], str] | None = None,
+    ) -> None:
         self.t = thresholds or Thresholds()
+        self.new_case_id = new_case_id or (lambda: str(uuid.uuid4()))
+        self.known: set[str] = set()  # appeal ids decided or replayed
         self.hasher = hasher or MinHasher()
         self.index = LshIndex()
         self.people = People()
@@ -177,11 +184,7 @@ class Matcher:
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
-        person = self.people.resolve(probe.identities)
-        for absorbed, into in self.people.joined:  # two persons became one: so do their appeals
-            self.by_person.setdefault(into, []).extend(self.by_person.pop(absorbed, []))
-            self.by_person[into].sort()
-        self.people.joined.clear()
+        person = self._person(probe)
         mine = self._shingle_set(probe.text)
         w_mine = self._total_weight(mine)
         signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
@@ -202,6 +205,22 @@ class Matcher:
         decision = self._choose(probe, person, best_merge, best_link)
         self._remember(probe, person, signature, decision)
         return decision
+
+    def replay(self, probe: Probe, case_id: str, cluster_id: str | None) -> None:
+        """Remember an appeal decided before (by this process or another instance), as its case stands now."""
+        if probe.id in self.known:
+            return
+        person = self._person(probe)
+        signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
+        self._remember(probe, person, signature, Decision(probe.id, "replayed", case_id, False, cluster_id, None))
+
+    def _person(self, probe: Probe) -> int | None:
+        person = self.people.resolve(probe.identities)
+        for absorbed, into in self.people.joined:  # two persons became one: so do their appeals
+            self.by_person.setdefault(into, []).extend(self.by_person.pop(absorbed, []))
+            self.by_person[into].sort()
+        self.people.joined.clear()
+        return person
 
     def _same_person(self, person: int | None, prior: Prior) -> bool:
         return person is not None and prior.person is not None and self.people.find(prior.person) == person
@@ -225,7 +244,7 @@ class Matcher:
                 evidence,
                 rule_version=self.t.version,
             )
-        case_id = str(uuid.uuid4())
+        case_id = self.new_case_id()
         if link is not None:
             score, prior, evidence = link
             joined: tuple[str, ...] = ()
@@ -314,6 +333,7 @@ class Matcher:
         return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
+        self.known.add(probe.id)
         self.df.update(self._shingle_set(probe.text))
         self.documents += 1
         if self.documents % WEIGHT_EPOCH == 0:
