@@ -100,9 +100,9 @@ async def durability(url: str) -> str:
     return " ".join(settings)
 
 
-async def bench_batch(url: str, workdir: Path, count: int, batch: int) -> float:
+async def bench_batch(url: str, workdir: Path, count: int, batch: int, extra: str = "") -> float:
     """Appeals per second through Pipeline.ingest, one committed transaction per batch."""
-    config = load_config(write_config(workdir, url), environ=dict(ENV)).config
+    config = load_config(write_config(workdir, url, extra=extra), environ=dict(ENV)).config
     pipeline = Pipeline(config, config.tier_rules())
     engine = make_engine(url)
     bodies = payloads(count, "B")
@@ -118,10 +118,10 @@ async def bench_batch(url: str, workdir: Path, count: int, batch: int) -> float:
     return count / elapsed
 
 
-async def bench_http(url: str, workdir: Path, count: int, concurrency: int) -> float:
+async def bench_http(url: str, workdir: Path, count: int, concurrency: int, extra: str = "") -> float:
     """Appeals per second through signed POSTs to a gateway process on loopback."""
     port = free_port()
-    config_path = write_config(workdir, url, port)
+    config_path = write_config(workdir, url, port, extra=extra)
     proc = start_gateway(config_path, log=workdir / "gateway.log")
     bodies = payloads(count, "H")
     try:
@@ -156,7 +156,11 @@ async def main() -> None:
     p.add_argument("--http-count", type=int, default=5_000, help="appeals for the HTTP path (default 5000)")
     p.add_argument("--batch", type=int, default=500, help="appeals per committed batch (default 500)")
     p.add_argument("--concurrency", type=int, default=64, help="HTTP requests in flight (default 64)")
+    p.add_argument(
+        "--dedup", action="store_true", help="with [dedup] enabled: every appeal goes through the matcher"
+    )
     args = p.parse_args()
+    extra = "\n[dedup]\nenabled = true\n" if args.dedup else ""
 
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     paths = ["batch", "http"] if args.path == "both" else [args.path]
@@ -172,12 +176,12 @@ async def main() -> None:
                     continue
                 try:
                     if path == "batch":
-                        rate = await bench_batch(url, workdir, args.count, args.batch)
+                        rate = await bench_batch(url, workdir, args.count, args.batch, extra)
                         detail = f"{args.count} appeals, batches of {args.batch}"
                     else:
-                        rate = await bench_http(url, workdir, args.http_count, args.concurrency)
+                        rate = await bench_http(url, workdir, args.http_count, args.concurrency, extra)
                         detail = f"{args.http_count} appeals, {args.concurrency} in flight"
-                    detail += f"; {await durability(url)}"
+                    detail += f"; {await durability(url)}" + ("; dedup on" if args.dedup else "")
                 finally:
                     if drop:
                         await drop()

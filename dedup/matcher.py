@@ -38,7 +38,9 @@ RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
 VERSION = "1"
-WEIGHT_EPOCH = 512  # appeals between refreshes of the bigram weights
+NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
+WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 64, 128, 256 ... before)
+EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
 IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
 
 
@@ -294,9 +296,15 @@ class Matcher:
         self, probe: Probe, mine: frozenset[int], w_mine: float, prior: Prior
     ) -> tuple[float, dict[str, Any]]:
         theirs = self._shingle_set(prior.text, prior.row)
-        weight = self._weight
-        common = sum(weight(g) for g in mine & theirs)
+        shared = mine & theirs
         w_theirs = self._total_weight(theirs, prior.row)
+        if len(shared) == len(mine) == len(theirs):
+            common = w_mine  # the same text: no need to weigh it
+        elif len(shared) < NEGLIGIBLE * min(len(mine), len(theirs)):
+            common = 0.0  # too little in common to be the same matter, however rare the words
+        else:
+            weight = self._weight
+            common = sum(weight(g) for g in shared)
         jaccard = common / ((w_mine + w_theirs - common) or 1.0)
         short = min(len(mine), len(theirs)) < self.t.short_text
         containment = 0.0 if short else common / (min(w_mine, w_theirs) or 1.0)
@@ -324,8 +332,8 @@ class Matcher:
     def _weight(self, gram: int) -> float:
         """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
 
-        Weights follow the appeals seen so far; they are refreshed every WEIGHT_EPOCH appeals (in arrival
-        order, so every run and every instance computes the same ones).
+        Weights follow the appeals seen so far; they are refreshed at the 64th, 128th, 256th ... appeal and then
+        every WEIGHT_EPOCH appeals (in arrival order, so every run and every instance computes the same ones).
         """
         w = self._weights.get(gram)
         if w is None:
@@ -336,7 +344,8 @@ class Matcher:
         self.known.add(probe.id)
         self.df.update(self._shingle_set(probe.text))
         self.documents += 1
-        if self.documents % WEIGHT_EPOCH == 0:
+        n = self.documents
+        if (n & (n - 1) == 0 and n >= 64) or n % WEIGHT_EPOCH == 0:  # often while few, then every epoch
             self._weights.clear()
             self._row_weight.clear()
         row = len(self.priors)
@@ -441,5 +450,6 @@ def _common_prefix(a: str, b: str) -> int:
 
 def _excerpt(a: str, b: str, limit: int = 40) -> str:
     """The longest stretch of text the two share (the evidence an auditor reads first)."""
+    a, b = a[:EXCERPT_SPAN], b[:EXCERPT_SPAN]  # the opening, where a title and its matter are
     m = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
     return a[m.a : m.a + min(m.size, limit)]
