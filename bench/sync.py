@@ -123,8 +123,9 @@ async def throughput(db_url: str, workdir: Path, count: int, batch: int, concurr
                 )
 
                 async def worker() -> None:
-                    while await dispatcher.round():
-                        pass
+                    handled = await dispatcher.round()
+                    while handled:  # until a round finds nothing left to send
+                        handled = await dispatcher.round()
 
                 start = time.perf_counter()
                 await asyncio.gather(*(worker() for _ in range(workers)))
