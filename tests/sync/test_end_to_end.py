@@ -197,9 +197,18 @@ async def test_a_channel_that_is_down_delays_only_its_own_deliveries(tmp_path, d
 
         await w.sim("/_sim/knobs", "PUT", base=w.receivers["web-b"], json={"outage": False})
 
-        await eventually(lambda: delivered(ids[1]))
+        async def caught_up():
+            rows = await w.rows(select(Delivery).where(Delivery.appeal_id == ids[1]))
+            return all(d.state == "delivered" for d in rows) and any(
+                d.payload["status"] == "revisited" for d in rows
+            )
+
+        await eventually(caught_up)
         received = [r["event"]["status"] for r in await w.sim("/_sim/events", base=w.receivers["web-b"])]
-        assert received == ["accepted", "dispatched", "replied", "closed", "revisited"]
+        # web-b's appeal may have joined the case after its first events (then it is sent the reply and the
+        # latest status at once): what it gets is the case's life, in order, reply and end included.
+        life = ["accepted", "dispatched", "replied", "closed", "revisited"]
+        assert received == [s for s in life if s in received] and {"replied", "revisited"} <= set(received)
 
 
 async def test_an_interconnect_platforms_own_progress_reaches_the_12345_platform(tmp_path, db_url):
