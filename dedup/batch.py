@@ -74,9 +74,8 @@ def identities(citizen: dict[str, Any], channel: str) -> tuple[tuple[str, str], 
     return tuple(out)
 
 
-def decide_all(lines: Iterable[str], matcher: Matcher | None = None) -> Iterator[tuple[Decision, Matcher]]:
+def decide_all(lines: Iterable[str], matcher: Matcher) -> Iterator[Decision]:
     """Every input line's decision, in order."""
-    matcher = matcher or Matcher(Thresholds())
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -84,13 +83,13 @@ def decide_all(lines: Iterable[str], matcher: Matcher | None = None) -> Iterator
             doc = json.loads(line)
         except json.JSONDecodeError as e:
             raise BadLine(f"line {n}: not JSON: {e}") from None
-        yield matcher.decide(probe_of(doc, n)), matcher
+        yield matcher.decide(probe_of(doc, n))
 
 
 def run(source: IO[str], sink: IO[str]) -> int:
     """Decide every appeal of the input and write the assignments; how many."""
     matcher = Matcher(Thresholds())
-    decisions = [d for d, _ in decide_all(source, matcher)]
+    decisions = list(decide_all(source, matcher))
     for d in decisions:
         # A case that a later appeal linked to a cluster is in that cluster too.
         cluster = matcher.cluster_of_case.get(d.case_id)

@@ -13,7 +13,6 @@ while an earlier row of its group is still pending or dead.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,8 +105,3 @@ class Failure:
     def message(self) -> str:
         """The error as kept with the row."""
         return f"{self.error.kind}: {self.error}"[:2000]
-
-
-def due_rows(rows: Sequence[Any]) -> list[int]:
-    """The ids of rows (for log lines and tests)."""
-    return [r.id for r in rows]
