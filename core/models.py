@@ -131,6 +131,7 @@ class Case(Base):
     division_code: Mapped[str | None] = mapped_column(String(6))
     appeal_count: Mapped[int] = mapped_column(Integer)
     cluster_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("cases.id"))  # an auditor merged it there
     # Its life at the 12345 platform, as the applied events tell it (sync/intake.py).
     work_order_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     record_no: Mapped[str | None] = mapped_column(String(64))  # a shared record (first appeal interconnect)
@@ -236,6 +237,9 @@ class OutboxMessage(Base):
     response: Mapped[dict[str, Any] | None]
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_until: Mapped[datetime | None]
+    # Waits, besides for earlier messages of its case, while the message with this key is pending or dead
+    # (a case opened by an unmerge is created only once the platform has detached the appeal elsewhere).
+    after_key: Mapped[str | None] = mapped_column(String(160))
 
 
 class ChannelState(Base):

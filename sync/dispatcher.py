@@ -46,7 +46,7 @@ from sync.targets.base import (
 
 log = logging.getLogger(__name__)
 
-OUTBOX = WorkQueue(OutboxMessage, state="status", group="case_id")
+OUTBOX = WorkQueue(OutboxMessage, state="status", group="case_id", after="after_key")
 OUTBOX_TABLE = OutboxMessage.__table__
 
 
@@ -239,7 +239,7 @@ async def _contexts(conn: Any, rows: Sequence[Any]) -> dict[int, RenderContext]:
     """What each message is rendered from, read in a few queries for the whole batch."""
     if not rows:
         return {}
-    case_ids = {r.case_id for r in rows}
+    case_ids = {r.case_id for r in rows} | {uuid.UUID(r.payload["into_case_id"]) for r in rows if _into(r)}
     appeal_ids = {uuid.UUID(r.payload["appeal_id"]) for r in rows if r.payload.get("appeal_id")}
     cases = {c.id: c._mapping for c in await conn.execute(select(Case).where(Case.id.in_(case_ids)))}
     appeals = {}
@@ -250,10 +250,21 @@ async def _contexts(conn: Any, rows: Sequence[Any]) -> dict[int, RenderContext]:
     for r in rows:
         appeal_id = uuid.UUID(r.payload["appeal_id"]) if r.payload.get("appeal_id") else None
         case = cases[r.case_id]
+        into = cases.get(uuid.UUID(r.payload["into_case_id"])) if _into(r) else None
         out[r.id] = RenderContext(
-            r.kind, r.payload, case, appeals.get(appeal_id), case["work_order_no"], records.get(appeal_id)
+            r.kind,
+            r.payload,
+            case,
+            appeals.get(appeal_id),
+            case["work_order_no"],
+            records.get(appeal_id),
+            into["work_order_no"] if into else None,
         )
     return out
+
+
+def _into(r: Any) -> bool:
+    return bool(r.payload.get("into_case_id"))
 
 
 async def _shared_records(conn: Any, rows: Sequence[Any]) -> dict[uuid.UUID, str]:

@@ -23,6 +23,7 @@ from sync.targets.base import (
     ATTACH_REPEAT,
     CREATE_WORK_ORDER,
     DETACH_REPEAT,
+    MERGE_WORK_ORDER,
     RAISE_FLAG,
     RETURN_REPLY,
     SHARE_RECORD,
@@ -30,8 +31,10 @@ from sync.targets.base import (
 )
 
 
-def message(case_id: uuid.UUID, kind: str, key: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """An outbox row, due now."""
+def message(
+    case_id: uuid.UUID, kind: str, key: str, payload: dict[str, Any], now: datetime, after_key: str | None = None
+) -> dict[str, Any]:
+    """An outbox row, due now (once the message keyed `after_key`, of another case, has gone)."""
     return {
         "case_id": case_id,
         "kind": kind,
@@ -45,15 +48,23 @@ def message(case_id: uuid.UUID, kind: str, key: str, payload: dict[str, Any], no
         "response": None,
         "claimed_by": None,
         "claimed_until": None,
+        "after_key": after_key,
     }
 
 
-def first_appeal(case_id: uuid.UUID, appeal_id: uuid.UUID, mode: str, now: datetime) -> dict[str, Any]:
+def first_appeal(
+    case_id: uuid.UUID, appeal_id: uuid.UUID, mode: str, now: datetime, after_key: str | None = None
+) -> dict[str, Any]:
     """The message a new case owes: a work order, or, for an interconnect appeal, a shared record."""
     payload = {"case_id": str(case_id), "appeal_id": str(appeal_id)}
     if mode == "interconnect":
         return message(case_id, SHARE_RECORD, f"appeal:{appeal_id}:share", payload, now)
-    return message(case_id, CREATE_WORK_ORDER, f"case:{case_id}:create", payload, now)
+    return message(case_id, CREATE_WORK_ORDER, create_key(case_id), payload, now, after_key)
+
+
+def create_key(case_id: uuid.UUID) -> str:
+    """The idempotency key of a case's work order."""
+    return f"case:{case_id}:create"
 
 
 def repeat_appeal(
@@ -72,7 +83,21 @@ def repeat_appeal(
 def detach(case_id: uuid.UUID, appeal_id: uuid.UUID, reason: str, now: datetime, n: int = 1) -> dict[str, Any]:
     """An auditor unmerged this appeal from the case: the platform detaches the repeat."""
     payload = {"case_id": str(case_id), "appeal_id": str(appeal_id), "reason": reason}
-    return message(case_id, DETACH_REPEAT, f"appeal:{appeal_id}:detach:{case_id}:{n}", payload, now)
+    return message(case_id, DETACH_REPEAT, detach_key(case_id, appeal_id, n), payload, now)
+
+
+def detach_key(case_id: uuid.UUID, appeal_id: uuid.UUID, n: int = 1) -> str:
+    """The idempotency key of the n-th detach of an appeal from a case."""
+    return f"appeal:{appeal_id}:detach:{case_id}:{n}"
+
+
+def merge_cases(
+    case_id: uuid.UUID, into_case_id: uuid.UUID, merge_id: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    """An auditor merged this case into another: the platform merges its work order into the other's (after
+    the other's work order exists)."""
+    payload = {"case_id": str(case_id), "into_case_id": str(into_case_id), "merge_id": merge_id, "reason": reason}
+    return message(case_id, MERGE_WORK_ORDER, f"merge:{merge_id}", payload, now, create_key(into_case_id))
 
 
 def flag(case_id: uuid.UUID, flag_id: str, kind: str, now: datetime, **fields: Any) -> dict[str, Any]:

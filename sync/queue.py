@@ -7,7 +7,8 @@ records the outcome. A row whose worker died is claimed again once its claim dea
 was counted, so the next one knows it is a resend.
 
 Rows of one group (the outbox: a case; deliveries: an appeal) go in the order they were written: a row waits
-while an earlier row of its group is still pending or dead.
+while an earlier row of its group is still pending or dead, and, when it names one (the outbox's `after_key`),
+while that row of another group is.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class WorkQueue:
     group: str  # rows of one group go in order
     pending: str = "pending"
     blocking: tuple[str, ...] = ("pending", "dead")  # an earlier row in these states holds later ones back
+    after: str | None = None  # the column naming (by `key`) a row of another group that must go first
+    key: str = "idempotency_key"
 
     def column(self, model: Any, name: str) -> Any:
         """A column of the model (or of an alias of it)."""
@@ -51,6 +54,15 @@ class WorkQueue:
                 self.column(earlier, self.state).in_(self.blocking),
             )
         )
+        if self.after is not None:  # a row may also wait for one named row of another group
+            awaited = aliased(self.model)
+            blocked = or_(
+                blocked,
+                exists().where(
+                    self.column(awaited, self.key) == self.column(m, self.after),
+                    self.column(awaited, self.state).in_(self.blocking),
+                ),
+            )
         query = (
             select(m.id)
             .where(

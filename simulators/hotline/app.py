@@ -32,6 +32,7 @@ from simulators.hotline.protocol import (
     AttachRepeat,
     BodyError,
     CreateWorkOrder,
+    MergeWorkOrder,
     RaiseFlag,
     ReturnWorkOrder,
     ShareRecord,
@@ -357,6 +358,32 @@ def _record_answer(record_no: str, appeal_id: str) -> dict[str, Any]:
 
 
 @_refusals
+async def merge_work_order(request: web.Request, body: bytes) -> web.StreamResponse:
+    platform = request.app[PLATFORM]
+    order = _order(request)
+    model, doc = parse_body(MergeWorkOrder, body)
+    _check_case(order, model.case_id)
+    if _replayed(platform.merges, model.merge_id, doc, "work_order_no", order.no):
+        return _json(_merge_answer(order), 200)
+    into = platform.orders.get(model.into_work_order_no)
+    if into is None:
+        raise _Refused(error(404, "work_order_not_found", f"no work order {model.into_work_order_no!r}"))
+    for o, why in ((order, "is merged"), (into, "to merge into is merged")):
+        if o.merge is not None:
+            no = o.merge.request["into_work_order_no"]
+            raise _Refused(error(409, "merge_conflict", f"work order {o.no} {why} into {no} already"))
+    if into is order:
+        raise _Refused(error(409, "merge_conflict", f"work order {order.no} cannot be merged into itself"))
+    platform.merge(order, into, model.merge_id, doc, canonical(doc))
+    return _json(_merge_answer(order), 201)
+
+
+def _merge_answer(order: WorkOrder) -> dict[str, Any]:
+    into = order.merge.request["into_work_order_no"] if order.merge else None
+    return {"work_order_no": order.no, "into_work_order_no": into, "status": "merged"}
+
+
+@_refusals
 async def raise_flag(request: web.Request, body: bytes) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     order = _order(request)
@@ -616,6 +643,7 @@ ROUTES: tuple[tuple[str, str, Callable[[web.Request, bytes], Awaitable[web.Strea
     ("POST", "/api/v1/work-orders/{work_order_no}/repeats", attach_repeat),
     ("DELETE", "/api/v1/work-orders/{work_order_no}/repeats/{appeal_id}", detach_repeat),
     ("POST", "/api/v1/work-orders/{work_order_no}/flags", raise_flag),
+    ("POST", "/api/v1/work-orders/{work_order_no}/merge", merge_work_order),
     ("POST", "/api/v1/work-orders/{work_order_no}/returns", return_work_order),
     ("POST", "/api/v1/shared-records", share_record),
     ("POST", "/api/v1/shared-records/{record_no}/updates", update_shared_record),

@@ -151,7 +151,7 @@ class Repeat:
     request: dict[str, Any]
     fingerprint: str
     attached_at: datetime
-    status: str = "attached"  # attached | detached
+    status: str = "attached"  # attached | detached | merged (moved on with its work order's merge)
     detached_at: datetime | None = None
     detach_reason: str | None = None
 
@@ -194,6 +194,13 @@ class Flag(KeptRequest):
     """A supervision (督办) or group-appeal (群体诉求) flag on a work order."""
 
     shown: ClassVar[tuple[str, ...]] = ("flag_id", "kind", "reason", "cluster_id", "raised_at")
+
+
+@dataclass(slots=True)
+class Merge(KeptRequest):
+    """A work order merged into another (工单合并): its appeals are the other's repeats from then on."""
+
+    shown: ClassVar[tuple[str, ...]] = ("merge_id", "into_work_order_no", "reason")
 
 
 @dataclass(slots=True)
@@ -278,6 +285,7 @@ class WorkOrder:
     repeats: dict[str, Repeat] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     review_returns: list[ReviewReturn] = field(default_factory=list)
+    merge: Merge | None = None  # set when it was merged into another work order
     next_step: str | None = "accepted"
     next_at: datetime | None = None  # business time the next step is planned for
     token: int = 0  # bumped whenever the plan changes, so a stale timer entry does nothing
@@ -307,6 +315,7 @@ class WorkOrder:
             "repeats": [r.as_json(full) for r in self.repeats.values()],
             "flags": [f.as_json(full) for f in self.flags],
             "review_returns": [r.as_json(full) for r in self.review_returns],
+            "merged_into": self.merge.request["into_work_order_no"] if self.merge else None,
             "events": [e.as_json() for e in self.events],
         }
         if full:
@@ -336,6 +345,7 @@ class Platform:
         self.record_updates: dict[str, RecordUpdate] = {}  # by update id
         self.flags: dict[str, Flag] = {}  # by flag id
         self.returns: dict[str, ReviewReturn] = {}  # by return id
+        self.merges: dict[str, Merge] = {}  # by merge id
         self.feed: list[Event] = []  # every event, by global_seq
         self._feed_keys: list[int] = []
         self._serial = itertools.count(1)
@@ -387,6 +397,22 @@ class Platform:
         repeat.detached_at = self.clock.now()
         repeat.detach_reason = reason
         self.active_appeals.pop(repeat.appeal.appeal_id, None)
+
+    def merge(self, order: WorkOrder, into: WorkOrder, merge_id: str, request: dict[str, Any], fingerprint: str):
+        """Merge a work order into another: its life ends (status `merged`, no further events), and its first
+        appeal and attached repeats become repeats of the other."""
+        merge = Merge(order.no, request, fingerprint, self.clock.now())
+        self.merges[merge_id] = merge
+        order.merge = merge
+        order.status = "merged"
+        self._plan(order, None, 0)
+        moving = [order.appeal] + [r.appeal for r in order.repeats.values() if r.status == "attached"]
+        for r in order.repeats.values():
+            if r.status == "attached":
+                r.status = "merged"
+        for appeal in moving:
+            self.attach(into, appeal, request, fingerprint)
+        return merge
 
     def share(self, appeal_id: str, request: dict[str, Any], fingerprint: str) -> SharedRecord:
         """Keep a shared record of an interconnect channel."""

@@ -123,6 +123,15 @@ class AttachRepeat(_Strict):
         return self
 
 
+class MergeWorkOrder(_Strict):
+    """POST /api/v1/work-orders/{work_order_no}/merge: an auditor found two cases to be one (工单合并)."""
+
+    merge_id: Id
+    case_id: Id
+    into_work_order_no: Id
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class ShareRecord(_Strict):
     """POST /api/v1/shared-records: a record of an interconnect channel, for information only."""
 

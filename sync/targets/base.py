@@ -32,6 +32,7 @@ DETACH_REPEAT = "detach_repeat"
 RAISE_FLAG = "raise_flag"
 RETURN_REPLY = "return_reply"
 UPDATE_SHARED_RECORD = "update_shared_record"
+MERGE_WORK_ORDER = "merge_work_order"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class RenderContext:
     appeal: Mapping[str, Any] | None
     work_order_no: str | None  # the case's work order, once created
     record_no: str | None = None  # the appeal's shared record, once shared (for updates of it)
+    into_work_order_no: str | None = None  # a merge's other work order (the case it is merged into)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from sync.targets.base import (
     ATTACH_REPEAT,
     CREATE_WORK_ORDER,
     DETACH_REPEAT,
+    MERGE_WORK_ORDER,
     RAISE_FLAG,
     RETURN_REPLY,
     SHARE_RECORD,
@@ -27,7 +28,7 @@ from sync.targets.base import (
 )
 
 FEED_PAGE = 500
-NEEDS_WORK_ORDER = {ATTACH_REPEAT, DETACH_REPEAT, RAISE_FLAG, RETURN_REPLY}
+NEEDS_WORK_ORDER = {ATTACH_REPEAT, DETACH_REPEAT, RAISE_FLAG, RETURN_REPLY, MERGE_WORK_ORDER}
 
 
 def _json(doc: dict[str, Any]) -> str:
@@ -62,6 +63,16 @@ class Platform12345(Target):
             query = {"reason": p["reason"][:500]} if p.get("reason") else {}
             path = f"/api/v1/work-orders/{_seg(no)}/repeats/{_seg(p['appeal_id'])}"
             return FrozenRequest("DELETE", path, "", query=query)
+        if ctx.kind == MERGE_WORK_ORDER:
+            if ctx.into_work_order_no is None:
+                return Skip("the case merged into has no work order at the platform (its first appeal was shared)")
+            body = {
+                "merge_id": p["merge_id"],
+                "case_id": case_id,
+                "into_work_order_no": ctx.into_work_order_no,
+                "reason": p["reason"][:500],
+            }
+            return FrozenRequest("POST", f"/api/v1/work-orders/{_seg(no)}/merge", _json(body))
         if ctx.kind == RAISE_FLAG:
             body = {k: p[k] for k in ("flag_id", "kind", "raised_at")}
             for k in ("reason", "cluster_id", "note"):

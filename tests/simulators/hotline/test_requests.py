@@ -260,6 +260,49 @@ async def test_detaching_is_idempotent_and_an_unknown_repeat_is_a_404(platform):
     assert unknown.status == 404 and unknown.body["error"] == "repeat_not_found"
 
 
+def merge(into: str, of_case: int = 2, merge_id: str = "M-1") -> dict:
+    return {
+        "merge_id": merge_id,
+        "case_id": case(of_case)["case_id"],
+        "into_work_order_no": into,
+        "reason": "同一事项",
+    }
+
+
+async def test_a_merged_work_order_ends_and_its_appeals_become_repeats_of_the_other(platform):
+    client = await platform()
+    kept, merged = await created(client, 1), await created(client, 2)
+    await client.post(f"/api/v1/work-orders/{merged}/repeats", repeat(3, of_case=2))
+    first = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept))
+    again = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept))
+    assert (first.status, again.status) == (201, 200)
+    assert first.body == {"work_order_no": merged, "into_work_order_no": kept, "status": "merged"}
+    gone, view = (
+        (await client.get(f"/api/v1/work-orders/{merged}")).body,
+        (await client.get(f"/api/v1/work-orders/{kept}")).body,
+    )
+    assert (gone["status"], gone["merged_into"]) == ("merged", kept)
+    assert [r["status"] for r in gone["repeats"]] == ["merged"]
+    attached = [r["appeal_id"] for r in view["repeats"] if r["status"] == "attached"]
+    assert attached == [appeal(2)["appeal_id"], appeal(3)["appeal_id"]]
+
+
+async def test_a_merge_is_refused_when_it_cannot_apply(platform):
+    client = await platform()
+    kept, merged = await created(client, 1), await created(client, 2)
+    unknown = await client.post(f"/api/v1/work-orders/{merged}/merge", merge("WO-none"))
+    itself = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(merged))
+    wrong_case = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept, of_case=1))
+    assert (unknown.status, unknown.body["error"]) == (404, "work_order_not_found")
+    assert (itself.status, itself.body["error"]) == (409, "merge_conflict")
+    assert (wrong_case.status, wrong_case.body["error"]) == (409, "case_mismatch")
+    await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept))
+    twice = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept, merge_id="M-2"))
+    other_body = await client.post(f"/api/v1/work-orders/{merged}/merge", merge(kept) | {"reason": "另一个理由"})
+    assert (twice.status, twice.body["error"]) == (409, "merge_conflict")
+    assert (other_body.status, other_body.body["error"]) == (409, "idempotency_conflict")
+
+
 async def test_the_first_appeal_cannot_be_its_own_repeat(platform):
     client = await platform()
     no = await created(client)
