@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -59,3 +60,14 @@ def local_time(t: datetime | None) -> str:
 def clip(text: str, n: int) -> str:
     """The text cut to n characters, with an ellipsis when cut."""
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def print_rows(
+    rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str], empty: str
+) -> int:
+    """Print rows, one a line (as JSON objects, or as `line` writes them); `empty` on stderr when none."""
+    for r in rows:
+        print(json.dumps(r, ensure_ascii=False) if as_json else line(r))
+    if not rows:
+        print(empty, file=sys.stderr)
+    return 0

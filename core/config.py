@@ -161,12 +161,22 @@ class DedupSettings(_Strict):
     merge_score: Annotated[float, Field(ge=0, le=1)] = 0.3
     merge_score_same_place: Annotated[float, Field(ge=0, le=1)] = 0.15
     link_score: Annotated[float, Field(ge=0, le=1)] = 0.62
+    # A hot issue is a group appeal (群体诉求) once this many different people appealed about it within the
+    # window: each of its cases is flagged, and the flag is sent to the 12345 platform. 0: never.
+    group_citizens: Annotated[int, Field(ge=0, le=100_000)] = 5
+    group_window_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 72.0
 
     def thresholds(self) -> Any:
         """The matcher's thresholds from this table."""
         from dedup.matcher import Thresholds
 
-        return Thresholds(**self.model_dump(exclude={"enabled"}))
+        return Thresholds(**self.model_dump(exclude={"enabled", "group_citizens", "group_window_hours"}))
+
+    def group_rule(self) -> Any:
+        """When a hot issue becomes a group appeal."""
+        from dedup.assign import GroupRule
+
+        return GroupRule(self.group_citizens, self.group_window_hours)
 
 
 class Schedule(_Strict):

@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import uuid
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -79,7 +79,11 @@ class Pipeline:
         self.config = config
         self.rules = rules
         if assigner is None:
-            assigner = MatchingAssigner(config.dedup.thresholds()) if config.dedup.enabled else OneCasePerAppeal()
+            assigner = (
+                MatchingAssigner(config.dedup.thresholds(), config.dedup.group_rule())
+                if config.dedup.enabled
+                else OneCasePerAppeal()
+            )
         self.assigner: CaseAssigner = assigner
         self._connectors: dict[str, Connector] = {}
 
@@ -236,7 +240,10 @@ class Pipeline:
         await insert_new_in_turn(
             conn,
             [
-                (Case, lambda: [case_row(a.case_id, r, now, a.cluster_id) for r, a in decided if a.new_case]),
+                (
+                    Case,
+                    lambda: [case_row(a.case_id, opening(r), now, a.cluster_id) for r, a in decided if a.new_case],
+                ),
                 (Appeal, lambda: [appeal_row(r, a.case_id) for r, a in decided]),
                 (MergeEntry, lambda: mergelog.chain(prev_hash, [merge_entry(a, now) for _, a in decided])),
                 (
@@ -255,10 +262,13 @@ class Pipeline:
                 .values(cluster_id=bindparam("k"), updated_at=now),
                 [{"c": case, "k": cluster} for case, cluster in joined],
             )
+        groups = {a.cluster_id: a.citizens for _, a in decided if a.citizens and a.cluster_id is not None}
+        if groups:  # a hot issue reached the group-appeal threshold (or grew past it): flag its cases
+            await deadlines.raise_group_appeals(conn, groups, now)
         repeats = Tally(a.case_id for _, a in decided if not a.new_case and a.decision == "merge")
         if repeats:
             merged = [
-                _Late(uuid.UUID(r.id), a.case_id, r.channel_id, r.source_id, r.mode.value)
+                Late(uuid.UUID(r.id), a.case_id, r.channel_id, r.source_id, r.mode.value)
                 for r, a in decided
                 if not a.new_case and a.decision == "merge"
             ]
@@ -308,15 +318,9 @@ class Pipeline:
         return results
 
 
-def case_row(
-    case_id: uuid.UUID, record: AppealRecord, now: datetime, cluster_id: uuid.UUID | None = None
-) -> dict[str, Any]:
-    """A new case opened by its first appeal."""
+def opening(record: AppealRecord) -> dict[str, Any]:
+    """What a case takes from the appeal that opens it (under the appeals table's names)."""
     return {
-        "id": case_id,
-        "created_at": now,
-        "updated_at": now,
-        "status": "new",
         "title": record.title,
         "type": record.type.value,
         "time_tier": record.time_tier.value,
@@ -324,8 +328,30 @@ def case_row(
         "confidential": record.confidential,
         "enterprise": record.enterprise is not None,
         "division_code": record.location.division_code,
+        "received_at": record.received_at,
+    }
+
+
+def case_row(
+    case_id: uuid.UUID, first: Mapping[str, Any], now: datetime, cluster_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """A new case opened by its first appeal (`opening`, or an appeals row); its time limits run from the
+    appeal's `received_at`."""
+    return {
+        "id": case_id,
+        "created_at": now,
+        "updated_at": now,
+        "status": "new",
+        "title": first["title"],
+        "type": first["type"],
+        "time_tier": first["time_tier"],
+        "emergency": first["emergency"],
+        "confidential": first["confidential"],
+        "enterprise": first["enterprise"],
+        "division_code": first["division_code"],
         "appeal_count": 1,
         "cluster_id": cluster_id,
+        "merged_into": None,
         "work_order_no": None,
         "record_no": None,
         "platform_status": None,
@@ -334,12 +360,12 @@ def case_row(
         "returns": 0,
         "accepted_at": None,
         "replied_at": None,
-        **deadlines.case_deadlines(record.received_at, record.time_tier.value),
+        **deadlines.case_deadlines(first["received_at"], first["time_tier"]),
     }
 
 
 @dataclass(frozen=True, slots=True)
-class _Late:
+class Late:
     """A merged appeal, as the deliveries of what its case already has need it."""
 
     id: uuid.UUID

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 import weakref
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import event, select
@@ -36,6 +37,7 @@ class Assignment:
     evidence: dict[str, Any] = field(default_factory=dict)
     cluster_id: uuid.UUID | None = None  # the hot-issue cluster the case is linked to
     joined_cluster: tuple[uuid.UUID, ...] = ()  # earlier cases this decision put in the cluster too
+    citizens: int = 0  # set when the cluster has reached the group-appeal threshold: how many people it has
 
 
 class CaseAssigner(Protocol):
@@ -58,6 +60,18 @@ class OneCasePerAppeal:
             Assignment(a.id, new_id(), True, "new", self.rule, self.version, None, {"reason": "no matching"})
             for a in appeals
         ]
+
+
+AUDITOR_DECISIONS = frozenset({"unmerge", "manual_merge", "distinct"})  # merge-log entries of auditors' actions
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRule:
+    """[dedup] group_citizens, group_window_hours: a hot issue becomes a group appeal (群体诉求) when this many
+    different people appealed about it within the window (0: never)."""
+
+    citizens: int = 5
+    window_hours: float = 72.0
 
 
 DEDUP_LOCK = 0x68756A75_64656475  # "hujudedu": one matcher decides at a time across instances (PostgreSQL)
@@ -141,8 +155,9 @@ class MatchingAssigner:
 
     rule = RULE
 
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
+    def __init__(self, thresholds: Thresholds | None = None, group: GroupRule | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
+        self.group = group or GroupRule()
         self.matcher: Matcher | None = None
         self.last_entry = 0
         self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -159,10 +174,17 @@ class MatchingAssigner:
         self._inflight = True
         out = []
         for record in appeals:
-            d = self.matcher.decide(probe_of_row(fields_of(record)))
+            probe = probe_of_row(fields_of(record))
+            d = self.matcher.decide(probe)
             evidence = dict(d.evidence)
             if d.joined_cluster:
                 evidence["joined_cluster"] = list(d.joined_cluster)
+            citizens = 0
+            if d.cluster_id is not None and self.group.citizens:
+                since = probe.received_at - timedelta(hours=self.group.window_hours)
+                citizens = self.matcher.citizens(d.cluster_id, since)
+                if citizens < self.group.citizens:
+                    citizens = 0
             out.append(
                 Assignment(
                     record.id,
@@ -175,22 +197,44 @@ class MatchingAssigner:
                     evidence,
                     uuid.UUID(d.cluster_id) if d.cluster_id else None,
                     tuple(uuid.UUID(c) for c in d.joined_cluster),
+                    citizens,
                 )
             )
         return out
 
     async def _catch_up(self, conn: AsyncConnection, matcher: Matcher) -> None:
         rows = await conn.execute(
-            select(MergeEntry.id, Appeal, Case.cluster_id.label("case_cluster"))
+            select(
+                MergeEntry.id.label("entry_id"),
+                MergeEntry.decision.label("entry_decision"),
+                MergeEntry.evidence.label("entry_evidence"),
+                Appeal,
+                Case.cluster_id.label("case_cluster"),
+            )
             .join(Appeal, Appeal.id == MergeEntry.appeal_id)
             .join(Case, Case.id == Appeal.case_id)
             .where(MergeEntry.id > self.last_entry)
             .order_by(MergeEntry.id)
         )
+        touched: set[str] = set()  # cases an auditor changed: remembered again as they stand now
         for r in rows:
-            self.last_entry = max(self.last_entry, r[0])
+            self.last_entry = max(self.last_entry, r.entry_id)
             cluster = str(r.case_cluster) if r.case_cluster else None
             matcher.replay(probe_of_row(r), str(r.case_id), cluster)
+            if r.entry_decision in AUDITOR_DECISIONS:
+                evidence = r.entry_evidence or {}
+                touched.add(str(r.case_id))
+                touched.update(str(evidence[k]) for k in ("from_case", "other_case") if evidence.get(k))
+                if r.entry_decision == "distinct":
+                    matcher.forbid(str(r.id), str(evidence["other_appeal"]))
+        if touched:
+            now = await conn.execute(
+                select(Appeal.id, Appeal.case_id, Case.cluster_id)
+                .join(Case, Case.id == Appeal.case_id)
+                .where(Case.id.in_([uuid.UUID(c) for c in touched]))
+            )
+            for appeal_id, case_id, cluster in now:
+                matcher.move(str(appeal_id), str(case_id), str(cluster) if cluster else None)
 
     def _watch(self, conn: AsyncConnection) -> None:
         sync = conn.sync_connection

@@ -1,4 +1,5 @@
-"""`gateway.py audit verify|log`: check the merge log's hash chain, and read or export the log for auditors.
+"""`gateway.py audit verify|log|unmerge|merge|distinct|clusters`: check the merge log's hash chain, read or
+export it, correct the matcher's decisions (dedup/audit.py), and watch hot issues.
 
 `verify` walks every entry in order and names each one that was edited, or that does not follow the one before
 it (an entry inserted or deleted there); exit status 1 when it finds any. `log` lists entries filtered by case,
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import json
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.clitools import database, run_async
+from core.clitools import clip, database, print_rows, run_async
 from core.config import LoadedConfig
 from core.masking import mask_text
 from core.models import Appeal, MergeEntry
+from dedup import audit
 from dedup.mergelog import verify_chain
 
 COLUMNS = (
@@ -63,27 +68,60 @@ def add_audit_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     al.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     al.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     al.set_defaults(func=lambda loaded, args: run_async(_log, loaded, args))
+    um = asub.add_parser(
+        "unmerge",
+        parents=[common],
+        help="take an appeal out of its case into a case of its own (the platform detaches the repeat)",
+    )
+    um.add_argument("appeal", metavar="APPEAL_ID")
+    um.add_argument("--reason", required=True, help="why (kept in the merge log)")
+    mg = asub.add_parser("merge", parents=[common], help="merge every appeal of a case into another case")
+    mg.add_argument("case", metavar="CASE_ID")
+    mg.add_argument("into", metavar="INTO_CASE_ID")
+    mg.add_argument("--reason", required=True, help="why (kept in the merge log)")
+    di = asub.add_parser(
+        "distinct",
+        parents=[common],
+        help='mark two appeals "not the same matter" (parted if they share a case), never merged again',
+    )
+    di.add_argument("appeal", metavar="APPEAL_ID")
+    di.add_argument("other", metavar="OTHER_APPEAL_ID")
+    di.add_argument("--reason", required=True, help="why (kept in the merge log)")
+    for action, p in (("unmerge", um), ("merge", mg), ("distinct", di)):
+        p.add_argument("--actor", help="who acts (default: cli:<login name>)")
+        p.set_defaults(func=lambda loaded, args, a=action: run_async(_act, loaded, args, a))
+    cl = asub.add_parser("clusters", parents=[common], help="hot issues: clusters by size or growth")
+    cl.add_argument("--sort", choices=("size", "growth"), default="size")
+    cl.add_argument("--hours", type=float, default=24.0, help="growth: appeals in the last HOURS (and before)")
+    cl.add_argument("--limit", type=int, default=50)
+    cl.add_argument("--json", action="store_true", help="print JSON objects, one a line")
+    cl.set_defaults(func=lambda loaded, args: run_async(_clusters, loaded, args))
 
 
 async def _verify(loaded: LoadedConfig) -> int:
     async with database(loaded) as engine, engine.connect() as conn:
-        rows = [dict(r._mapping) for r in await conn.execute(select(MergeEntry).order_by(MergeEntry.id))]
-    problems = verify_chain(rows)
+        count, problems = await verify(conn)
     for p in problems:
         print(p)
-    print(
-        f"{len(rows)} entries, {'chain intact' if not problems else f'{len(problems)} problems'}", file=sys.stderr
-    )
+    print(f"{count} entries, {'chain intact' if not problems else f'{len(problems)} problems'}", file=sys.stderr)
     return 1 if problems else 0
 
 
-def _when(text: str | None, name: str) -> datetime | None:
+def aware(text: str | None, name: str) -> datetime | None:
+    """An ISO 8601 time that names its offset (ValueError otherwise); None for None."""
     if text is None:
         return None
     t = datetime.fromisoformat(text)
     if t.tzinfo is None:
-        raise SystemExit(f"--{name}: give the time with its offset, e.g. 2024-11-25T09:00:00+08:00")
+        raise ValueError(f"{name}: give the time with its offset, e.g. 2024-11-25T09:00:00+08:00")
     return t
+
+
+def _when(text: str | None, name: str) -> datetime | None:
+    try:
+        return aware(text, f"--{name}")
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def _id(text: str | None, name: str) -> uuid.UUID | None:
@@ -122,26 +160,59 @@ def row_out(r: Any) -> dict[str, Any]:
     }
 
 
-async def _log(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+@dataclass(frozen=True, slots=True)
+class LogFilter:
+    """Which merge-log entries to read (every field optional)."""
+
+    case: uuid.UUID | None = None
+    appeal: uuid.UUID | None = None
+    channel: str | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def log_rows(conn: AsyncConnection, f: LogFilter, limit: int | None = None) -> list[dict[str, Any]]:
+    """Merge-log entries, oldest first, as exported (evidence masked)."""
     query = (
         select(MergeEntry, Appeal.channel_id)
         .outerjoin(Appeal, Appeal.id == MergeEntry.appeal_id)
         .order_by(MergeEntry.id)
     )
     for column, value in (
-        (MergeEntry.case_id, _id(args.case, "case")),
-        (MergeEntry.appeal_id, _id(args.appeal, "appeal")),
-        (Appeal.channel_id, args.channel),
-        (MergeEntry.actor, args.actor),
+        (MergeEntry.case_id, f.case),
+        (MergeEntry.appeal_id, f.appeal),
+        (Appeal.channel_id, f.channel),
+        (MergeEntry.actor, f.actor),
     ):
         if value is not None:
             query = query.where(column == value)
-    if (since := _when(args.since, "since")) is not None:
-        query = query.where(MergeEntry.created_at >= since)
-    if (until := _when(args.until, "until")) is not None:
-        query = query.where(MergeEntry.created_at < until)
+    if f.since is not None:
+        query = query.where(MergeEntry.created_at >= f.since)
+    if f.until is not None:
+        query = query.where(MergeEntry.created_at < f.until)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row_out(r) for r in (await conn.execute(query)).all()]
+
+
+async def verify(conn: AsyncConnection) -> tuple[int, list[str]]:
+    """How many entries the log has, and the problems its hash chain shows (none when intact)."""
+    rows = [dict(r._mapping) for r in await conn.execute(select(MergeEntry).order_by(MergeEntry.id))]
+    return len(rows), verify_chain(rows)
+
+
+async def _log(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    f = LogFilter(
+        _id(args.case, "case"),
+        _id(args.appeal, "appeal"),
+        args.channel,
+        args.actor,
+        _when(args.since, "since"),
+        _when(args.until, "until"),
+    )
     async with database(loaded) as engine, engine.connect() as conn:
-        rows = [row_out(r) for r in (await conn.execute(query)).all()]
+        rows = await log_rows(conn, f)
     sink: IO[str] = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
     try:
         write(rows, args.format, sink)
@@ -149,6 +220,44 @@ async def _log(loaded: LoadedConfig, args: argparse.Namespace) -> int:
         if args.output:
             sink.close()
     return 0
+
+
+async def _act(loaded: LoadedConfig, args: argparse.Namespace, what: str) -> int:
+    auditor = audit.auditor_for(loaded.config, args.actor or f"cli:{getpass.getuser()}")
+    async with database(loaded) as engine:
+        try:
+            async with engine.begin() as conn:
+                if what == "unmerge":
+                    done = await auditor.unmerge(conn, _arg_id(args.appeal), args.reason)
+                elif what == "merge":
+                    done = await auditor.merge(conn, _arg_id(args.case), _arg_id(args.into), args.reason)
+                else:
+                    done = await auditor.distinct(conn, _arg_id(args.appeal), _arg_id(args.other), args.reason)
+        except (audit.NotFound, audit.Refused) as e:
+            print(e, file=sys.stderr)
+            return 1
+    print(json.dumps(done, ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _clusters(loaded: LoadedConfig, args: argparse.Namespace) -> int:
+    async with database(loaded) as engine, engine.connect() as conn:
+        rows = await audit.hot_issues(conn, sort=args.sort, hours=args.hours, limit=args.limit)
+
+    def line(c: dict[str, Any]) -> str:
+        g, flag = c["growth"], " 群体诉求" if c["group_appeal"] else ""
+        return (
+            f"{c['cluster_id']}  {c['people']:>4} people {c['cases']:>4} cases {c['appeals']:>5} appeals  "
+            f"+{g['appeals']} in {g['hours']:g} h (before: {g['previous']}){flag}  {clip(c['title'] or '', 40)}"
+        )
+
+    return print_rows(rows, args.json, line, "no hot issues")
+
+
+def _arg_id(text: str) -> uuid.UUID:
+    found = _id(text, "id")
+    assert found is not None
+    return found
 
 
 def write(rows: list[dict[str, Any]], fmt: str, sink: IO[str]) -> None:

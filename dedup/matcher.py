@@ -169,7 +169,8 @@ class Matcher:
     ) -> None:
         self.t = thresholds or Thresholds()
         self.new_case_id = new_case_id or (lambda: str(uuid.uuid4()))
-        self.known: set[str] = set()  # appeal ids decided or replayed
+        self.known: dict[str, int] = {}  # appeal ids decided or replayed -> their row
+        self.distinct: dict[str, set[str]] = {}  # pairs an auditor marked "not the same matter", both ways
         self.hasher = hasher or MinHasher()
         self.index = LshIndex()
         self.people = People()
@@ -192,8 +193,10 @@ class Matcher:
         signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
         best_merge: tuple[float, Prior, dict[str, Any]] | None = None
         best_link: tuple[float, Prior, dict[str, Any]] | None = None
-        for prior in self._candidates(probe, person, signature):
-            score, evidence = self._score(probe, mine, w_mine, prior)
+        scored = [(p, *self._score(probe, mine, w_mine, p)) for p in self._candidates(probe, person, signature)]
+        if self.distinct:
+            scored = self._respecting_distinct(person, scored)
+        for prior, score, evidence in scored:
             place = evidence["place"]
             if self._same_person(person, prior):
                 if (
@@ -215,6 +218,66 @@ class Matcher:
         person = self._person(probe)
         signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
         self._remember(probe, person, signature, Decision(probe.id, "replayed", case_id, False, cluster_id, None))
+
+    def move(self, appeal_id: str, case_id: str, cluster_id: str | None) -> None:
+        """An auditor moved an appeal (unmerged it, merged its case into another): remember it where it is now."""
+        row = self.known.get(appeal_id)
+        if row is None:
+            return
+        prior = self.priors[row]
+        if prior.case_id != case_id:
+            self.rows_of_case[prior.case_id].remove(row)
+            self.rows_of_case.setdefault(case_id, []).append(row)
+            prior.case_id = case_id
+        if self.cluster_of_case.get(case_id) != cluster_id:
+            old = self.cluster_of_case.pop(case_id, None)
+            if old is not None:
+                self.clusters[old].discard(case_id)
+            if cluster_id is not None:
+                self.clusters.setdefault(cluster_id, set()).add(case_id)
+                self.cluster_of_case[case_id] = cluster_id
+        for r in self.rows_of_case.get(case_id, []):
+            self.priors[r].cluster_id = cluster_id
+
+    def forbid(self, a: str, b: str) -> None:
+        """An auditor marked two appeals "not the same matter": no appeal is merged or linked into the case of
+        one of them on the strength of the other (nor of an appeal that matches the other as well)."""
+        self.distinct.setdefault(a, set()).add(b)
+        self.distinct.setdefault(b, set()).add(a)
+
+    def citizens(self, cluster_id: str, since: datetime) -> int:
+        """How many different identified persons appealed about a cluster's matter since a moment."""
+        persons = set()
+        for case_id in self.clusters.get(cluster_id, ()):
+            for r in self.rows_of_case.get(case_id, ()):
+                prior = self.priors[r]
+                if prior.person is not None and prior.received_at >= since:
+                    persons.add(self.people.find(prior.person))
+        return len(persons)
+
+    def _respecting_distinct(
+        self, person: int | None, scored: list[tuple[Prior, float, dict[str, Any]]]
+    ) -> list[tuple[Prior, float, dict[str, Any]]]:
+        """The candidates without the cases an auditor's marks bar: going from the best match down, each
+        matching candidate bars the cases of the appeals marked distinct from it (the new appeal is its matter,
+        so not theirs); a candidate in a case already barred bars nothing."""
+        matching = sorted(
+            (
+                (score, p)
+                for p, score, _ in scored
+                if score >= (self.t.merge_score if self._same_person(person, p) else self.t.link_score)
+            ),
+            key=lambda m: -m[0],
+        )
+        barred: set[str] = set()
+        for _, p in matching:
+            if p.case_id in barred:
+                continue
+            for other in self.distinct.get(p.id, ()):
+                row = self.known.get(other)
+                if row is not None and self.priors[row].case_id != p.case_id:
+                    barred.add(self.priors[row].case_id)
+        return [c for c in scored if c[0].case_id not in barred] if barred else scored
 
     def _person(self, probe: Probe) -> int | None:
         person = self.people.resolve(probe.identities)
@@ -341,7 +404,7 @@ class Matcher:
         return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
-        self.known.add(probe.id)
+        self.known[probe.id] = len(self.priors)
         self.df.update(self._shingle_set(probe.text))
         self.documents += 1
         n = self.documents

@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from core.clitools import clip, database, local_time, run_async
+from core.clitools import clip, database, local_time, print_rows, run_async
 from core.config import LoadedConfig
 from sync import control, review
 
@@ -111,14 +111,6 @@ def _case_id(text: str | None) -> uuid.UUID | None:
         raise SystemExit(f"not a case id: {text!r}") from None
 
 
-def _print(rows: list[dict[str, Any]], as_json: bool, line: Any, empty: str) -> int:
-    for r in rows:
-        print(json.dumps(r, ensure_ascii=False) if as_json else line(r))
-    if not rows:
-        print(empty, file=sys.stderr)
-    return 0
-
-
 def _t(value: str | None) -> str:
     from datetime import datetime
 
@@ -137,7 +129,7 @@ async def _outbox_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
             f"next={_t(r['next_attempt_at'])}  {tail}{'  ' + error if error and r['status'] != 'sent' else ''}"
         )
 
-    return _print(rows, args.json, line, "the outbox is empty")
+    return print_rows(rows, args.json, line, "the outbox is empty")
 
 
 async def _deliveries_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
@@ -152,7 +144,7 @@ async def _deliveries_list(loaded: LoadedConfig, args: argparse.Namespace) -> in
             f"attempts={r['attempts']}  deadline={_t(r['deadline'])}{late}{error}"
         )
 
-    return _print(rows, args.json, line, "no deliveries")
+    return print_rows(rows, args.json, line, "no deliveries")
 
 
 async def _requeue(loaded: LoadedConfig, args: argparse.Namespace, what: str) -> int:
@@ -193,7 +185,7 @@ async def _review_list(loaded: LoadedConfig, args: argparse.Namespace) -> int:
         text = clip(r["text"] or "", 60)
         return f"{r['id']:>7}  {r['channel_id']:<14} case={r['case_id']}  {r['unit'] or '-'}: {text}"
 
-    return _print(rows, False, line, "no replies await review")
+    return print_rows(rows, False, line, "no replies await review")
 
 
 async def _review(loaded: LoadedConfig, args: argparse.Namespace, verdict: str) -> int:

@@ -133,9 +133,7 @@ async def replay_outbox(conn: AsyncConnection, message_id: int, actor: str) -> l
     answered the first time (a check that both sides still agree)."""
     [row] = await _outbox_rows(conn, [message_id], "sent")
     if row.status != "sent":
-        raise Refused(
-            f"outbox message {message_id} is {row.status}: only a sent message is replayed (retry it)"
-        )
+        raise Refused(f"outbox message {message_id} is {row.status}: only a sent message is replayed (retry it)")
     return await _requeue(conn, [row], actor, "outbox_replayed", {})
 
 

@@ -59,22 +59,57 @@ async def raise_supervision(
     conn: AsyncConnection, case_id: uuid.UUID, reason: str, note: str, now: datetime
 ) -> bool:
     """Raise supervision (督办) on a case once per reason: a flag, its outbox message, a timeline line."""
+    detail = {"reason": reason, "note": note}
+    return await _raise(
+        conn, case_id, "supervision", reason, detail, "supervision_raised", now, reason=reason, note=note
+    )
+
+
+GROUP_REASON = "group"  # the one group-appeal flag of a case
+
+
+async def raise_group_appeal(
+    conn: AsyncConnection, case_id: uuid.UUID, cluster_id: uuid.UUID, citizens: int, now: datetime
+) -> bool:
+    """Flag a hot issue's case as a group appeal (群体诉求) once: a flag, its outbox message, a timeline line."""
+    detail = {"cluster_id": str(cluster_id), "citizens": citizens}
+    return await _raise(
+        conn, case_id, "group_appeal", GROUP_REASON, detail, "group_appeal_raised", now, cluster_id=str(cluster_id)
+    )
+
+
+async def raise_group_appeals(conn: AsyncConnection, clusters: dict[uuid.UUID, int], now: datetime) -> int:
+    """Flag every case of these hot issues (cluster id -> people counted) not yet flagged as a group appeal."""
+    flagged = exists().where(Flag.case_id == Case.id, Flag.kind == "group_appeal")
+    rows = await conn.execute(
+        select(Case.id, Case.cluster_id)
+        .where(Case.cluster_id.in_(list(clusters)), ~flagged)
+        .order_by(Case.created_at)
+    )
+    raised = 0
+    for case_id, cluster_id in rows.all():
+        raised += await raise_group_appeal(conn, case_id, cluster_id, clusters[cluster_id], now)
+    return raised
+
+
+async def _raise(
+    conn: AsyncConnection,
+    case_id: uuid.UUID,
+    kind: str,
+    reason: str,
+    detail: dict[str, Any],
+    line: str,
+    now: datetime,
+    /,
+    **fields: Any,
+) -> bool:
     fid = flag_id(case_id, reason)
-    row = {
-        "case_id": case_id,
-        "flag_id": fid,
-        "kind": "supervision",
-        "reason": reason,
-        "raised_at": now,
-        "detail": {"note": note},
-    }
+    row = {"case_id": case_id, "flag_id": fid, "kind": kind, "reason": reason, "raised_at": now, "detail": detail}
     stmt = upsert_insert(conn, Flag).on_conflict_do_nothing(index_elements=["flag_id"]).returning(Flag.id)
     if (await conn.execute(stmt, [row])).first() is None:
         return False
-    await outbox.enqueue(conn, [outbox.flag(case_id, fid, "supervision", now, reason=reason, note=note)])
-    await timeline.record(
-        conn, case_id, now, "gateway", "supervision_raised", {"reason": reason, "note": note}, ref=f"flag:{fid}"
-    )
+    await outbox.enqueue(conn, [outbox.flag(case_id, fid, kind, now, **fields)])
+    await timeline.record(conn, case_id, now, "gateway", line, detail, ref=f"flag:{fid}")
     return True
 
 
@@ -85,6 +120,7 @@ async def scan(conn: AsyncConnection, settings: SyncSettings, now: datetime, lim
     # interconnect) is dispatched, and held to time, by its own platform.
     unreplied = and_(
         Case.work_order_no.is_not(None),
+        Case.merged_into.is_(None),  # merged into another case by an auditor: that one is held to time
         Case.replied_at.is_(None),
         Case.reply_due_at.is_not(None),
         Case.due_state.in_(OPEN_STATES),

@@ -18,7 +18,7 @@ from core.models import utcnow
 from core.runner import Supervisor
 from core.signing import RequestVerifier
 from sync.service import SyncService
-from web import admin, sync_api
+from web import admin, audit_api, sync_api
 from web.auth import TokenRing
 from web.context import CTX, GatewayContext, RejectionCounter
 from web.errors import json_error, json_errors
@@ -36,6 +36,7 @@ def create_app(config: Config, *, poll: bool = True) -> web.Application:
     app.router.add_post("/api/v1/channels/{channel_id}/appeals", receive_appeal)
     admin.add_routes(app)
     sync_api.add_routes(app)
+    audit_api.add_routes(app)
     return app
 
 

@@ -61,7 +61,7 @@ def _ids(request: web.Request, body: dict[str, Any]) -> list[int] | None:
     return ids
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
     doc = json.loads(await request.read() or b"{}")
@@ -70,7 +70,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return doc
 
 
-def _limit(request: web.Request) -> int:
+def limit_of(request: web.Request) -> int:
     return max(1, min(1000, int(request.query.get("limit", "100"))))
 
 
@@ -83,7 +83,7 @@ async def list_outbox(request: web.Request) -> web.Response:
     """Outbox messages, newest first (?status=, ?case_id=, ?limit=)."""
     ctx = request.app[CTX]
     try:
-        case_id, limit = _uuid(request.query.get("case_id")), _limit(request)
+        case_id, limit = _uuid(request.query.get("case_id")), limit_of(request)
     except ValueError as e:
         return json_error(400, str(e), "bad_request")
     async with ctx.engine.connect() as conn:
@@ -101,7 +101,7 @@ async def retry_outbox(request: web.Request) -> web.Response:
             raise ValueError("rerender: true or false")
         return await control.retry_outbox(conn, _ids(request, body), actor, rerender)
 
-    return await _change(request, retry)
+    return await change(request, retry)
 
 
 @require_role("admin")
@@ -114,14 +114,14 @@ async def discard_outbox(request: web.Request) -> web.Response:
             raise ValueError("ids and reason: required (which messages, and why they are given up)")
         return await control.discard_outbox(conn, ids, actor, reason)
 
-    return await _change(request, discard, "discarded")
+    return await change(request, discard, "discarded")
 
 
 @require_role("admin")
 async def replay_outbox(request: web.Request) -> web.Response:
     """Send one message again, the very same request."""
     message_id = int(request.match_info["message_id"])
-    return await _change(request, lambda conn, body, actor: control.replay_outbox(conn, message_id, actor))
+    return await change(request, lambda conn, body, actor: control.replay_outbox(conn, message_id, actor))
 
 
 @require_role("admin")
@@ -130,7 +130,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
     q = request.query
     try:
-        case_id, limit = _uuid(q.get("case_id")), _limit(request)
+        case_id, limit = _uuid(q.get("case_id")), limit_of(request)
     except ValueError as e:
         return json_error(400, str(e), "bad_request")
     async with ctx.engine.connect() as conn:
@@ -141,17 +141,19 @@ async def list_deliveries(request: web.Request) -> web.Response:
 @require_role("admin")
 async def retry_deliveries(request: web.Request) -> web.Response:
     """Deliver dead deliveries again: {"ids": [...]} or every dead one."""
-    return await _change(
+    return await change(
         request, lambda conn, body, actor: control.retry_deliveries(conn, _ids(request, body), actor)
     )
 
 
-async def _change(request: web.Request, change: Any, answer: str = "requeued") -> web.Response:
+async def change(request: web.Request, action: Any, answer: str | None = "requeued") -> web.Response:
+    """Apply an action (conn, body, actor) in one transaction and wake the senders: {answer: its result}, or
+    its result as it is (answer None); 404, 409 or 400 with the reason when it does not apply."""
     ctx = request.app[CTX]
     try:
-        body = await _body(request)
+        body = await read_body(request)
         async with ctx.engine.begin() as conn:
-            ids = await change(conn, body, request[ACTOR])
+            ids = await action(conn, body, request[ACTOR])
     except control.NotFound as e:
         return json_error(404, str(e), "not_found")
     except control.Refused as e:
@@ -160,7 +162,7 @@ async def _change(request: web.Request, change: Any, answer: str = "requeued") -
         return json_error(400, str(e), "bad_request")
     if ctx.sync is not None:
         ctx.sync.wake("dispatch", "deliver")
-    return web.json_response({answer: ids})
+    return web.json_response(ids if answer is None else {answer: ids})
 
 
 @require_role("admin")
@@ -194,7 +196,7 @@ async def review_reply(request: web.Request) -> web.Response:
     verdict = request.match_info["verdict"]
     try:
         delivery_id = int(request.match_info["delivery_id"])
-        body = await _body(request)
+        body = await read_body(request)
         async with ctx.engine.begin() as conn:
             if verdict == "approve":
                 within = timedelta(seconds=ctx.config.sync.delivery_deadline_seconds)

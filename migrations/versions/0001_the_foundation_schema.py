@@ -127,9 +127,7 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("idempotency_key", sa.String(length=160), nullable=False),
@@ -150,9 +148,7 @@ def upgrade() -> None:
 
     op.create_table(
         "deliveries",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("appeal_id", sa.Uuid(), nullable=False),
         sa.Column("channel_id", sa.String(length=64), nullable=False),
@@ -175,15 +171,11 @@ def upgrade() -> None:
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deliveries_appeal_id"), ["appeal_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_deliveries_case_id"), ["case_id"], unique=False)
-        batch_op.create_index(
-            "ix_deliveries_state_next_attempt_at", ["state", "next_attempt_at"], unique=False
-        )
+        batch_op.create_index("ix_deliveries_state_next_attempt_at", ["state", "next_attempt_at"], unique=False)
 
     op.create_table(
         "merge_log",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("appeal_id", sa.Uuid(), nullable=True),
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("decision", sa.String(length=24), nullable=False),

@@ -34,6 +34,7 @@ CALLBACK_KEY = "12345-test"
 FAST = 2e-6  # the simulator's clock: a two-day work order life in well under a second
 REVIEWER_TOKEN = "reviewer-token-0123456789abcdef"
 ADMIN_TOKEN = "admin-token-0123456789abcdef0123"
+AUDITOR_TOKEN = "auditor-token-0123456789abcdef01"
 
 
 def complaint(source_id: str, **fields: Any) -> dict[str, Any]:
@@ -142,6 +143,11 @@ role = "admin"
 token = "{ADMIN_TOKEN}"
 
 [[tokens]]
+name = "inspector"
+role = "auditor"
+token = "{AUDITOR_TOKEN}"
+
+[[tokens]]
 name = "board-office"
 role = "reviewer"
 token = "{REVIEWER_TOKEN}"
@@ -215,6 +221,7 @@ async def sync_world(
     sync: str = SYNC_FAST,
     callback_channels: tuple[str, ...] = (),
     merge: bool = False,
+    extra_config: str = "",
 ) -> AsyncIterator[World]:
     """The gateway (SQLite or PostgreSQL) with the platform simulator, and a 12315 channel if asked for."""
     port = free_port()
@@ -239,7 +246,7 @@ async def sync_world(
     async with contextlib.AsyncExitStack() as stack:
         platform_url = await stack.enter_async_context(running(platform_app))
         national_url = None
-        extra = sync + TOKENS
+        extra = sync + TOKENS + extra_config
         if national_mode:
             national_app = build_simulator(
                 "12315", app_key="huiju-12315", app_secret=NATIONAL_SECRET, initial_orders=national_orders
