@@ -112,3 +112,33 @@ def test_a_user_id_is_the_same_person_only_on_its_own_channel():
     assert identities({"user": "u42"}, "board") == (("user", "board:u42"),)
     _, second = decide(appeal(1, BOARD, user="u42"), appeal(2, WECHAT, channel="wechat", minutes=10, user="u42"))
     assert second.decision != "merge"
+
+
+def _marked_world(mark: bool) -> list:
+    """My board post (Y), your WeChat message (X) an auditor may mark as another matter than mine, then my own
+    message with your very words (N): it matches yours best, and my post well enough to be a repeat of it."""
+    matcher = Matcher()
+    y = matcher.decide(probe_of(appeal(1, BOARD, phone=ME)))
+    x = matcher.decide(probe_of(appeal(2, WECHAT, channel="wechat", minutes=60, phone=YOU)))
+    if mark:
+        matcher.forbid("A1", "A2")
+    n = matcher.decide(probe_of(appeal(3, WECHAT, channel="wechat", minutes=120, phone=ME)))
+    return [y, x, n]
+
+
+def test_an_appeal_matching_best_one_of_a_pair_marked_distinct_is_not_merged_into_the_others_case():
+    y, _, unmarked = _marked_world(mark=False)
+    assert unmarked.decision == "merge" and unmarked.case_id == y.case_id  # without the mark: my repeat
+    y, x, n = _marked_world(mark=True)
+    assert n.case_id != y.case_id and n.decision == "link" and n.evidence["candidate"] == "A2"
+    assert n.cluster_id is not None and n.joined_cluster == (x.case_id,)
+
+
+def test_an_appeal_moved_by_an_auditor_is_matched_in_its_new_case():
+    matcher = Matcher()
+    first = matcher.decide(probe_of(appeal(1, BOARD, phone=ME)))
+    second = matcher.decide(probe_of(appeal(2, WECHAT, channel="wechat", minutes=60, phone=ME)))
+    assert second.case_id == first.case_id
+    matcher.move("A2", "its-own-case", None)
+    again = matcher.decide(probe_of(appeal(3, WECHAT, channel="wechat", minutes=90, phone=ME)))
+    assert again.case_id == "its-own-case"
