@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, case, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.models import Counter
+from core.models import Case, Counter
 
 
 def upsert_insert(conn: AsyncConnection, table: Table | Any) -> Any:
@@ -121,3 +121,9 @@ def _copy_of(
             values[i] = bind(values[i])
         records.append(values)
     return table, [c.name for c in columns], records
+
+
+def case_status(status: str) -> Any:
+    """A case's new status, unless an auditor merged it into another case (then it stays `merged`)."""
+    cases = Case.__table__
+    return case((cases.c.merged_into.is_(None), status), else_=cases.c.status)

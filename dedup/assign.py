@@ -158,6 +158,7 @@ class MatchingAssigner:
     def __init__(self, thresholds: Thresholds | None = None, group: GroupRule | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
         self.group = group or GroupRule()
+        self._grouped: dict[str, int] = {}  # clusters found to be group appeals: the people counted then
         self.matcher: Matcher | None = None
         self.last_entry = 0
         self._watched: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -181,10 +182,14 @@ class MatchingAssigner:
                 evidence["joined_cluster"] = list(d.joined_cluster)
             citizens = 0
             if d.cluster_id is not None and self.group.citizens:
-                since = probe.received_at - timedelta(hours=self.group.window_hours)
-                citizens = self.matcher.citizens(d.cluster_id, since)
-                if citizens < self.group.citizens:
-                    citizens = 0
+                citizens = self._grouped.get(d.cluster_id, 0)
+                if not citizens:  # once a group appeal, always one: a cluster is not counted again
+                    since = probe.received_at - timedelta(hours=self.group.window_hours)
+                    citizens = self.matcher.citizens(d.cluster_id, since, self.group.citizens)
+                    if citizens < self.group.citizens:
+                        citizens = 0
+                    else:
+                        self._grouped[d.cluster_id] = citizens
             out.append(
                 Assignment(
                     record.id,

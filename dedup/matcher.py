@@ -245,14 +245,17 @@ class Matcher:
         self.distinct.setdefault(a, set()).add(b)
         self.distinct.setdefault(b, set()).add(a)
 
-    def citizens(self, cluster_id: str, since: datetime) -> int:
-        """How many different identified persons appealed about a cluster's matter since a moment."""
+    def citizens(self, cluster_id: str, since: datetime, enough: int | None = None) -> int:
+        """How many different identified persons appealed about a cluster's matter since a moment (counting
+        stops at `enough`)."""
         persons = set()
         for case_id in self.clusters.get(cluster_id, ()):
             for r in self.rows_of_case.get(case_id, ()):
                 prior = self.priors[r]
                 if prior.person is not None and prior.received_at >= since:
                     persons.add(self.people.find(prior.person))
+                    if enough is not None and len(persons) >= enough:
+                        return len(persons)
         return len(persons)
 
     def _respecting_distinct(

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.config import SyncSettings
 from core.errors import ChannelError, ErrorKind, classify_exception
 from core.models import Appeal, Case, OutboxMessage, utcnow
+from core.sql import case_status
 from sync import timeline
 from sync.queue import Failure, WorkQueue, backoff
 from sync.targets.base import (
@@ -200,7 +201,7 @@ class Dispatcher:
                 await conn.execute(
                     update(cases)
                     .where(cases.c.id == bindparam("c"), cases.c.work_order_no.is_(None))
-                    .values(work_order_no=bindparam("no"), status="submitted", updated_at=now),
+                    .values(work_order_no=bindparam("no"), status=case_status("submitted"), updated_at=now),
                     work_orders,
                 )
             if records:
@@ -209,7 +210,7 @@ class Dispatcher:
                     .where(
                         cases.c.id == bindparam("c"), cases.c.record_no.is_(None), cases.c.work_order_no.is_(None)
                     )
-                    .values(record_no=bindparam("no"), status="shared", updated_at=now),
+                    .values(record_no=bindparam("no"), status=case_status("shared"), updated_at=now),
                     records,
                 )
             await timeline.record_many(conn, lines)

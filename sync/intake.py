@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.config import Config
 from core.models import Appeal, Case, Delivery, PlatformEvent, utcnow
-from core.sql import upsert_insert
+from core.sql import case_status, upsert_insert
 from sync import timeline
 from sync.deadlines import raise_supervision
 from sync.targets.base import Target
@@ -209,7 +209,7 @@ class Applier:
                 done = await conn.execute(
                     update(Case)
                     .where(Case.id == case_id, Case.work_order_no.is_(None))
-                    .values(work_order_no=no, status="submitted", updated_at=now)
+                    .values(work_order_no=no, status=case_status("submitted"), updated_at=now)
                 )
                 if done.rowcount:
                     case = (await conn.execute(select(Case).where(Case.id == case_id))).one()
