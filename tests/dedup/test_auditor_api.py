@@ -184,3 +184,24 @@ async def test_auditors_read_the_log_masked_and_verify_its_chain_over_http(tmp_p
         assert status == 200 and body == {"entries": 2, "intact": True, "problems": []}
         appeals = await w.rows(select(Appeal.id).where(Appeal.case_id == case.id))
         assert len(appeals) == 2
+
+
+async def test_a_group_appeal_reaches_the_platform_as_a_flag_on_each_work_order(tmp_path, db_url):
+    dedup = "\n[dedup]\nenabled = true\ngroup_citizens = 2\n"
+    async with sync_world(tmp_path, db_url, extra_config=dedup) as w:
+        first = await w.push(complaint("G-1"))
+        second = await w.push(complaint("G-2", citizen=OTHER_CITIZEN))
+        a, b = await w.case_of(first), await w.case_of(second)
+        assert a.id != b.id and a.cluster_id == b.cluster_id is not None
+
+        async def flagged():
+            orders = await _orders(w)
+            flags = {c: [f["kind"] for f in o["flags"]] for c, o in orders.items()}
+            return flags if flags.get(str(a.id)) and flags.get(str(b.id)) else None
+
+        flags = await eventually(flagged)
+        assert flags == {str(a.id): ["group_appeal"], str(b.id): ["group_appeal"]}
+        status, body = await w.call("GET", "/audit/v1/clusters?sort=growth", AUDITOR_TOKEN)
+        assert status == 200
+        [hot] = body["clusters"]
+        assert (hot["cluster_id"], hot["people"], hot["group_appeal"]) == (str(a.cluster_id), 2, True)
