@@ -101,8 +101,9 @@ async def list_outbox(
 
 
 async def _outbox_rows(conn: AsyncConnection, ids: Sequence[int] | None, default_status: str) -> list[Any]:
-    """The messages named (every one must exist), or every message in default_status when ids is None."""
-    query = select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status)
+    """The messages named (every one must exist, none may be being sent), or every message in default_status
+    when ids is None."""
+    query = select(OutboxMessage.id, OutboxMessage.case_id, OutboxMessage.status, OutboxMessage.claimed_until)
     if ids is None:
         return list((await conn.execute(query.where(OutboxMessage.status == default_status))).all())
     if not ids:
@@ -111,7 +112,17 @@ async def _outbox_rows(conn: AsyncConnection, ids: Sequence[int] | None, default
     missing = sorted(set(ids) - {r.id for r in rows})
     if missing:
         raise NotFound(f"no outbox message {', '.join(map(str, missing))}")
+    _not_in_flight(rows, "outbox message", "status")
     return rows
+
+
+def _not_in_flight(rows: Sequence[Any], what: str, state: str) -> None:
+    """Refuse to change rows a worker is sending right now (its claim still runs): acting on one would let a
+    second send, perhaps of a request rendered anew, race the first."""
+    now = utcnow()
+    busy = [r.id for r in rows if getattr(r, state) == "pending" and r.claimed_until and r.claimed_until > now]
+    if busy:
+        raise Refused(f"{what} {', '.join(map(str, busy))} is being sent right now: try again in a moment")
 
 
 async def retry_outbox(
@@ -192,7 +203,7 @@ async def list_deliveries(
 
 async def retry_deliveries(conn: AsyncConnection, ids: Sequence[int] | None, actor: str) -> list[int]:
     """Deliver dead (or waiting) deliveries again now, from a fresh attempt count; all dead ones if ids is None."""
-    query = select(Delivery.id, Delivery.case_id, Delivery.state)
+    query = select(Delivery.id, Delivery.case_id, Delivery.state, Delivery.claimed_until)
     if ids is None:
         rows = list((await conn.execute(query.where(Delivery.state == "dead"))).all())
     elif not ids:
@@ -202,6 +213,7 @@ async def retry_deliveries(conn: AsyncConnection, ids: Sequence[int] | None, act
         missing = sorted(set(ids) - {r.id for r in rows})
         if missing:
             raise NotFound(f"no delivery {', '.join(map(str, missing))}")
+        _not_in_flight(rows, "delivery", "state")
     rows = [r for r in rows if r.state in ("dead", "pending")]
     now = utcnow()
     chosen = [r.id for r in rows]

@@ -158,6 +158,26 @@ async def test_retrying_an_unknown_message_is_404(tmp_path, db_url):
         assert status == 404 and body["error"] == "not_found" and "987654" in body["reason"]
 
 
+async def test_a_message_being_sent_right_now_is_neither_retried_nor_discarded(tmp_path, db_url):
+    async with sync_world(tmp_path, db_url, knobs={**STILL, "latency_ms": 3000}) as w:
+        appeal_id = await w.push(complaint("SLOW-1"))
+
+        async def in_flight():
+            rows = await w.rows(select(OutboxMessage).where(OutboxMessage.claimed_until.is_not(None)))
+            return rows[0] if rows else None
+
+        message = await in_flight() or await eventually(in_flight)
+        for path, body in (
+            ("/admin/v1/outbox/retry", {"ids": [message.id], "rerender": True}),
+            ("/admin/v1/outbox/discard", {"ids": [message.id], "reason": "stuck?"}),
+        ):
+            status, answer = await w.call("POST", path, json=body)
+            assert status == 409 and "being sent right now" in answer["reason"]
+        done = await sent(w, appeal_id)  # the send in flight went through, untouched
+        assert done.id == message.id and done.attempts == 1
+        assert len(await w.sim("/_sim/work-orders")) == 1
+
+
 async def test_a_replayed_message_is_sent_again_and_the_platform_answers_200_with_the_same_work_order(
     tmp_path, db_url
 ):
