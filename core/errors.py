@@ -30,10 +30,13 @@ class ChannelError(Exception):
 
     kind: ErrorKind = ErrorKind.PERMANENT
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None, body: bytes = b""
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.body = body  # the whole error answer (within the channel's size limit); the message quotes its start
 
 
 class TransientError(ChannelError):
@@ -78,10 +81,12 @@ def kind_of_status(status: int) -> ErrorKind | None:
     return ErrorKind.TRANSIENT if status >= 500 else ErrorKind.PERMANENT
 
 
-def error_for_status(status: int, message: str, retry_after: float | None = None) -> ChannelError:
-    """The classified exception for an HTTP error status."""
+def error_for_status(
+    status: int, message: str, retry_after: float | None = None, body: bytes = b""
+) -> ChannelError:
+    """The classified exception for an HTTP error status (with the answer's body, if there was one)."""
     kind = kind_of_status(status) or ErrorKind.PERMANENT
-    return _ERROR_CLASS[kind](message, status=status, retry_after=retry_after)
+    return _ERROR_CLASS[kind](message, status=status, retry_after=retry_after, body=body)
 
 
 def classify_exception(exc: BaseException) -> ChannelError:

@@ -110,6 +110,7 @@ class HttpClient:
                             resp.status,
                             f"HTTP {resp.status} from {origin.netloc}: {body[:200].decode('utf-8', 'replace')}",
                             _retry_after(resp.headers),
+                            body,
                         )
                     return Response(resp.status, dict(resp.headers), body)
             except (aiohttp.ClientError, TimeoutError) as e:

@@ -477,7 +477,7 @@ def _described(error: ChannelError, what: str) -> ChannelError:
     """The same kind of error, its message saying what the server's error list described."""
     text = str(error)
     descriptions = []
-    for quoted, xml in _DESCRIPTIONS.findall(text):
+    for quoted, xml in _DESCRIPTIONS.findall(error.body.decode("utf-8", "replace") or text):
         if quoted:
             try:
                 descriptions.append(json.loads(f'"{quoted}"'))
@@ -486,9 +486,11 @@ def _described(error: ChannelError, what: str) -> ChannelError:
         else:
             descriptions.append(xml.strip())
     if not descriptions:
-        return type(error)(f"{what}: {text}", status=error.status, retry_after=error.retry_after)
+        return type(error)(f"{what}: {text}", status=error.status, retry_after=error.retry_after, body=error.body)
     said = "; ".join(d for d in descriptions if d)
-    return type(error)(f"{what}: HTTP {error.status}: {said}", status=error.status, retry_after=error.retry_after)
+    return type(error)(
+        f"{what}: HTTP {error.status}: {said}", status=error.status, retry_after=error.retry_after, body=error.body
+    )
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

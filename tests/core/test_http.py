@@ -26,6 +26,9 @@ async def server(aiohttp_server):
     async def big(request):
         return web.Response(body=b"x" * 5000)
 
+    async def refused(request):
+        return web.json_response([{"code": 400, "description": "x" * 300 + " the end"}], status=400)
+
     async def same_host(request):
         raise web.HTTPFound("/ok")
 
@@ -39,6 +42,7 @@ async def server(aiohttp_server):
     app.router.add_get("/flaky", flaky)
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/big", big)
+    app.router.add_get("/refused", refused)
     app.router.add_get("/same-host", same_host)
     app.router.add_get("/other-host", other_host)
     app.router.add_get("/ok", ok)
@@ -72,6 +76,13 @@ async def test_401_is_an_auth_error_and_is_not_retried(server, client):
 async def test_other_4xx_is_permanent(server, client):
     with pytest.raises(PermanentError):
         await client.request("GET", str(server.make_url("/status/422")))
+
+
+async def test_an_error_quotes_the_start_of_the_answer_and_carries_all_of_it(server, client):
+    with pytest.raises(PermanentError) as e:
+        await client.request("GET", str(server.make_url("/refused")))
+    assert "the end" not in str(e.value) and str(e.value).startswith("HTTP 400 from")
+    assert e.value.body.endswith(b' the end"}]')
 
 
 async def test_a_response_over_the_limit_is_cut_off_and_refused(server, client):
