@@ -61,6 +61,24 @@ class OneCasePerAppeal:
 
 
 DEDUP_LOCK = 0x68756A75_64656475  # "hujudedu": one matcher decides at a time across instances (PostgreSQL)
+REPLAY_BATCH = 4096  # appeals read and replayed at once when the matcher's memory is rebuilt
+# The columns of a stored appeal that the matcher reads (probe_of_row), and its case.
+REPLAYED = (
+    Appeal.id,
+    Appeal.case_id,
+    Appeal.channel_id,
+    Appeal.received_at,
+    Appeal.match_title,
+    Appeal.match_content,
+    Appeal.phone,
+    Appeal.id_number,
+    Appeal.openid,
+    Appeal.unionid,
+    Appeal.user_id,
+    Appeal.address,
+    Appeal.division_code,
+    Appeal.township,
+)
 
 
 def probe_of_row(row: Any) -> Probe:
@@ -180,17 +198,20 @@ class MatchingAssigner:
         return out
 
     async def _catch_up(self, conn: AsyncConnection, matcher: Matcher) -> None:
-        rows = await conn.execute(
-            select(MergeEntry.id, Appeal, Case.cluster_id.label("case_cluster"))
+        """Replay the appeals decided since the last look, streamed (a rebuild reads a million) in batches."""
+        result = await conn.stream(
+            select(MergeEntry.id.label("entry"), *REPLAYED, Case.cluster_id.label("case_cluster"))
             .join(Appeal, Appeal.id == MergeEntry.appeal_id)
             .join(Case, Case.id == Appeal.case_id)
             .where(MergeEntry.id > self.last_entry)
             .order_by(MergeEntry.id)
+            .execution_options(yield_per=REPLAY_BATCH)
         )
-        for r in rows:
-            self.last_entry = max(self.last_entry, r[0])
-            cluster = str(r.case_cluster) if r.case_cluster else None
-            matcher.replay(probe_of_row(r), str(r.case_id), cluster)
+        async for rows in result.partitions():
+            self.last_entry = max(self.last_entry, rows[-1].entry)
+            matcher.replay_many(
+                (probe_of_row(r), str(r.case_id), str(r.case_cluster) if r.case_cluster else None) for r in rows
+            )
 
     def _watch(self, conn: AsyncConnection) -> None:
         sync = conn.sync_connection
