@@ -185,6 +185,7 @@ class Matcher:
         self.documents = 0
         self._weights: dict[int, float] = {}
         self._row_weight: dict[int, float] = {}
+        self._names: dict[str, str] = {}
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -389,16 +390,17 @@ class Matcher:
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
         """Keep an appeal as a prior (its case, person and cluster); its row."""
         row = len(self.priors)
+        one = self._names.setdefault  # a copy per channel, division code and township, not one per appeal
         prior = Prior(
             row,
             probe.id,
             d.case_id,
             person,
-            probe.channel,
+            one(probe.channel, probe.channel),
             probe.received_at,
             probe.text,
-            probe.division_code,
-            probe.township,
+            probe.division_code and one(probe.division_code, probe.division_code),
+            probe.township and one(probe.township, probe.township),
             probe.address,
             d.cluster_id,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -74,3 +75,12 @@ def test_a_replayed_appeal_is_remembered_as_decided(probes):
         probes[0].text,
     )
     assert isinstance(replayed.decide(probes[0]), Decision)
+
+
+def test_appeals_of_one_channel_share_one_copy_of_its_name(probes):
+    read = [dataclasses.replace(p, channel="".join(p.channel)) for p in probes[:50]]  # a string each, as read
+    matcher = Matcher()
+    matcher.replay_many([(p, f"case-{n}", None) for n, p in enumerate(read)])
+    by_name = {}
+    for prior in matcher.priors:
+        assert by_name.setdefault(prior.channel, prior.channel) is prior.channel
