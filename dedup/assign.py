@@ -6,13 +6,18 @@ transaction, so its decision, the appeal, the case, the merge-log entry and the 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import gc
 import uuid
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event, select
+from sqlalchemy import String, TypeDecorator, event, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.ids import new_id
@@ -75,6 +80,39 @@ class GroupRule:
 
 
 DEDUP_LOCK = 0x68756A75_64656475  # "hujudedu": one matcher decides at a time across instances (PostgreSQL)
+REPLAY_BATCH = 4096  # appeals read and replayed at once when the matcher's memory is rebuilt
+# The columns of a stored appeal that the matcher reads (probe_of_row), and its case.
+
+
+class _IdText(TypeDecorator[str]):
+    """A uuid column read as its text (SQLite keeps 32 hex digits): a rebuild builds no uuid.UUID per row."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        s = str(value)
+        return s if len(s) == 36 else f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
+
+
+REPLAYED = (
+    type_coerce(Appeal.id, _IdText()).label("id"),
+    type_coerce(Appeal.case_id, _IdText()).label("case_id"),
+    Appeal.channel_id,
+    Appeal.received_at,
+    Appeal.match_title,
+    Appeal.match_content,
+    Appeal.phone,
+    Appeal.id_number,
+    Appeal.openid,
+    Appeal.unionid,
+    Appeal.user_id,
+    Appeal.address,
+    Appeal.division_code,
+    Appeal.township,
+)
 
 
 def probe_of_row(row: Any) -> Probe:
@@ -91,7 +129,7 @@ def probe_of_row(row: Any) -> Probe:
     ]
     if row.user_id:
         identities.append(("user", f"{row.channel_id}:{row.user_id}"))
-    address = fold_for_matching(row.address) if row.address else None
+    address = _folded_address(row.address) if row.address else None
     return Probe(
         id=str(row.id),
         channel=row.channel_id,
@@ -102,6 +140,28 @@ def probe_of_row(row: Any) -> Probe:
         township=row.township,
         address=address or None,
     )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused (in synchronous code: nothing else runs meanwhile).
+
+    A rebuild makes millions of objects that hold no cycles, and the collector would traverse them again and
+    again as they pile up: a third of a million-appeal rebuild's time (bench/dedup_rebuild.py).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded_address(address: str) -> str:
+    """An address folded for matching (the same buildings come again and again)."""
+    return fold_for_matching(address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,38 +268,36 @@ class MatchingAssigner:
         return out
 
     async def _catch_up(self, conn: AsyncConnection, matcher: Matcher) -> None:
-        rows = await conn.execute(
+        """Replay the appeals decided since the last look, streamed (a rebuild reads a million) in batches; then
+        what auditors changed since (dedup/audit.py)."""
+        result = await conn.stream(
             select(
-                MergeEntry.id.label("entry_id"),
-                MergeEntry.decision.label("entry_decision"),
-                MergeEntry.evidence.label("entry_evidence"),
-                Appeal,
-                Case.cluster_id.label("case_cluster"),
+                MergeEntry.id.label("entry"),
+                MergeEntry.decision.label("decision"),
+                *REPLAYED,
+                type_coerce(Case.cluster_id, _IdText()).label("cluster"),
             )
             .join(Appeal, Appeal.id == MergeEntry.appeal_id)
             .join(Case, Case.id == Appeal.case_id)
             .where(MergeEntry.id > self.last_entry)
             .order_by(MergeEntry.id)
+            .execution_options(yield_per=REPLAY_BATCH)
         )
-        touched: set[str] = set()  # cases an auditor changed: remembered again as they stand now
-        for r in rows:
-            self.last_entry = max(self.last_entry, r.entry_id)
-            cluster = str(r.case_cluster) if r.case_cluster else None
-            matcher.replay(probe_of_row(r), str(r.case_id), cluster)
-            if r.entry_decision in AUDITOR_DECISIONS:
-                evidence = r.entry_evidence or {}
-                touched.add(str(r.case_id))
-                touched.update(str(evidence[k]) for k in ("from_case", "other_case") if evidence.get(k))
-                if r.entry_decision == "distinct":
-                    matcher.forbid(str(r.id), str(evidence["other_appeal"]))
-        if touched:
-            now = await conn.execute(
-                select(Appeal.id, Appeal.case_id, Case.cluster_id)
-                .join(Case, Case.id == Appeal.case_id)
-                .where(Case.id.in_([uuid.UUID(c) for c in touched]))
-            )
-            for appeal_id, case_id, cluster in now:
-                matcher.move(str(appeal_id), str(case_id), str(cluster) if cluster else None)
+        audited: list[int] = []  # entries of auditors' corrections
+        pages = result.partitions()
+        reading = asyncio.ensure_future(anext(pages, None))
+        try:
+            while (rows := await reading) is not None:
+                reading = asyncio.ensure_future(anext(pages, None))
+                await asyncio.sleep(0)  # the database reads the next page while this one is replayed
+                self.last_entry = max(self.last_entry, rows[-1].entry)
+                with _collector_paused():
+                    matcher.replay_many((probe_of_row(r), r.case_id, r.cluster) for r in rows)
+                audited += [r.entry for r in rows if r.decision in AUDITOR_DECISIONS]
+        finally:
+            await asyncio.wait([reading])
+        if audited:
+            await _corrections(conn, matcher, audited)
 
     def _watch(self, conn: AsyncConnection) -> None:
         sync = conn.sync_connection
@@ -256,3 +314,26 @@ class MatchingAssigner:
         if self._inflight:  # decisions made in memory that the database never got: start again from it
             self.matcher = None
         self._inflight = False
+
+
+async def _corrections(conn: AsyncConnection, matcher: Matcher, entries: list[int]) -> None:
+    """Teach the matcher what auditors changed: the pairs they marked "not the same matter", and every appeal of
+    the cases they touched where it stands now."""
+    touched: set[str] = set()
+    rows = await conn.execute(
+        select(MergeEntry.appeal_id, MergeEntry.case_id, MergeEntry.decision, MergeEntry.evidence)
+        .where(MergeEntry.id.in_(entries))
+        .order_by(MergeEntry.id)
+    )
+    for appeal_id, case_id, decision, evidence in rows:
+        touched.add(str(case_id))
+        touched.update(str(evidence[k]) for k in ("from_case", "other_case") if evidence.get(k))
+        if decision == "distinct":
+            matcher.forbid(str(appeal_id), str(evidence["other_appeal"]))
+    now = await conn.execute(
+        select(Appeal.id, Appeal.case_id, Case.cluster_id)
+        .join(Case, Case.id == Appeal.case_id)
+        .where(Case.id.in_([uuid.UUID(c) for c in touched]))
+    )
+    for appeal_id, case_id, cluster in now:
+        matcher.move(str(appeal_id), str(case_id), str(cluster) if cluster else None)

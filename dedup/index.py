@@ -49,7 +49,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from dedup.minhash import EMPTY, NUM_PERM, splitmix64
+from dedup.minhash import EMPTY, NUM_PERM, distinct_sorted, splitmix64
 
 BANDS = 20
 ROWS = 3
@@ -183,7 +183,7 @@ class LshIndex:
             rows.append(self._buffer_rows[: self._buffered][hits])
         if not rows:
             return np.empty(0, dtype=np.int64)
-        result = np.unique(np.concatenate(rows).astype(np.int64))
+        result = distinct_sorted(np.concatenate(rows).astype(np.int64))  # np.unique: 180 µs here on numpy 2.4
         if since_day is not None:
             result = result[self._per_row.days(result) >= since_day]
         return result

@@ -27,12 +27,14 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import repeat
+from operator import add
 from typing import Any
 
 import numpy as np
 
 from dedup.index import LshIndex
-from dedup.minhash import SHINGLE, MinHasher, shingle_hashes
+from dedup.minhash import SHINGLE, MinHasher, shingle_hashes, shingle_hashes_many, values_counted
 
 RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
@@ -184,6 +186,7 @@ class Matcher:
         self.documents = 0
         self._weights: dict[int, float] = {}
         self._row_weight: dict[int, float] = {}
+        self._names: dict[str, str] = {}
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -213,11 +216,32 @@ class Matcher:
 
     def replay(self, probe: Probe, case_id: str, cluster_id: str | None) -> None:
         """Remember an appeal decided before (by this process or another instance), as its case stands now."""
-        if probe.id in self.known:
+        self.replay_many([(probe, case_id, cluster_id)])
+
+    def replay_many(self, appeals: Iterable[tuple[Probe, str, str | None]]) -> None:
+        """Remember appeals decided before, in order, as `replay` one by one would: (probe, case, cluster) each.
+
+        A rebuild's pace: signatures, bigram counts and index entries are computed for all of them at once.
+        """
+        todo: list[tuple[Probe, str, str | None]] = []
+        taken: set[str] = set()
+        for probe, case_id, cluster_id in appeals:
+            if probe.id not in self.known and probe.id not in taken:
+                taken.add(probe.id)
+                todo.append((probe, case_id, cluster_id))
+        if not todo:
             return
-        person = self._person(probe)
-        signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
-        self._remember(probe, person, signature, Decision(probe.id, "replayed", case_id, False, cluster_id, None))
+        texts = [probe.text for probe, _, _ in todo]
+        grams, _ = shingle_hashes_many(texts, VERIFY_GRAM)
+        self._count_documents(grams, len(texts))
+        rows = []
+        for probe, case_id, cluster_id in todo:
+            person = self._person(probe)
+            rows.append(
+                self._keep(probe, person, Decision(probe.id, "replayed", case_id, False, cluster_id, None))
+            )
+        days = [_day(probe.received_at) for probe, _, _ in todo]
+        self.index.add_many(np.array(rows), self.hasher.signatures(texts, SHINGLE), np.array(days))
 
     def move(self, appeal_id: str, case_id: str, cluster_id: str | None) -> None:
         """An auditor moved an appeal (unmerged it, merged its case into another): remember it where it is now."""
@@ -407,29 +431,46 @@ class Matcher:
         return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
-        self.known[probe.id] = len(self.priors)
         self.df.update(self._shingle_set(probe.text))
-        self.documents += 1
-        n = self.documents
-        if (n & (n - 1) == 0 and n >= 64) or n % WEIGHT_EPOCH == 0:  # often while few, then every epoch
+        self._counted(1)
+        row = self._keep(probe, person, d)
+        self.index.add(row, signature, _day(probe.received_at))
+
+    def _count_documents(self, grams: np.ndarray, documents: int) -> None:
+        """Count the bigrams of many texts (each text's distinct bigrams, concatenated) in the weights."""
+        values, counts = values_counted(grams)
+        grams_seen = values.tolist()
+        # Counter.update adds one by one in Python; this adds in C (a rebuild counts millions of bigrams).
+        totals = map(add, map(self.df.get, grams_seen, repeat(0)), counts.tolist())
+        dict.update(self.df, zip(grams_seen, totals, strict=True))
+        self._counted(documents)
+
+    def _counted(self, documents: int) -> None:
+        """Documents counted: the weights are refreshed when the count passed a refresh point."""
+        first, self.documents = self.documents + 1, self.documents + documents
+        # often while few (64, 128, 256 ...), then every epoch
+        if any((n & (n - 1) == 0 and n >= 64) or n % WEIGHT_EPOCH == 0 for n in range(first, self.documents + 1)):
             self._weights.clear()
             self._row_weight.clear()
-        row = len(self.priors)
+
+    def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
+        """Keep an appeal as a prior (its case, person and cluster); its row."""
+        row = self.known[probe.id] = len(self.priors)
+        one = self._names.setdefault  # a copy per channel, division code and township, not one per appeal
         prior = Prior(
             row,
             probe.id,
             d.case_id,
             person,
-            probe.channel,
+            one(probe.channel, probe.channel),
             probe.received_at,
             probe.text,
-            probe.division_code,
-            probe.township,
+            probe.division_code and one(probe.division_code, probe.division_code),
+            probe.township and one(probe.township, probe.township),
             probe.address,
             d.cluster_id,
         )
         self.priors.append(prior)
-        self.index.add(row, signature, _day(probe.received_at))
         self.rows_of_case.setdefault(d.case_id, []).append(row)
         if person is not None:
             self.by_person.setdefault(person, []).append(row)
@@ -440,6 +481,7 @@ class Matcher:
                 self.cluster_of_case[case_id] = d.cluster_id
                 for r in self.rows_of_case.get(case_id, []):
                     self.priors[r].cluster_id = d.cluster_id
+        return row
 
     def _shingle_set(self, text: str, row: int | None = None) -> frozenset[int]:
         if row is not None and row in self._shingles:

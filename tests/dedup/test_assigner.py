@@ -21,6 +21,10 @@ BOARD = (
     "景蓉华苑小区物业未经业主大会同意，自今年4月起每月向业主收取停车管理费300元，没有任何收费依据。",
 )
 WECHAT = ("停车费", "景蓉华苑物业乱收停车费，每月300元，没经过业主大会同意，没有收费依据，请管管")
+OTHER_MATTER = (
+    "路灯坏了",
+    "解放街道和平路口的路灯已经坏了一个多星期，晚上一片漆黑，行人和车辆通行很不安全，请尽快维修。",
+)
 
 
 def item(source_id: str, text: tuple[str, str], phone: str = "13800138000") -> InboundItem:
@@ -103,3 +107,21 @@ async def test_two_instances_deciding_at_the_same_moment_make_one_case(engine, p
         assert not racing.done()  # it waits for one's decision instead of deciding without it
     [second] = await racing
     assert await case_of(engine, second.id) == await case_of(engine, first.id)
+
+
+async def test_a_merge_after_a_restart_names_the_appeal_it_matched(engine, pipeline_factory):
+    [first] = await ingest(engine, pipeline_factory(), (item("B-1", BOARD), timedelta(0)))
+    [later] = await ingest(engine, pipeline_factory(), (item("W-1", WECHAT), timedelta(days=2)))
+    async with engine.connect() as conn:
+        entry = (await conn.execute(select(MergeEntry).where(MergeEntry.appeal_id == later.id))).one()
+    assert entry.decision == "merge" and entry.evidence["candidate"] == str(first.id)
+
+
+async def test_an_appeal_decided_here_is_remembered_once(engine, pipeline_factory):
+    pipeline = pipeline_factory()
+    await ingest(engine, pipeline, (item("B-1", BOARD), timedelta(0)))
+    await ingest(engine, pipeline, (item("B-2", OTHER_MATTER, phone="13900139000"), timedelta(hours=1)))
+    await ingest(engine, pipeline, (item("W-1", WECHAT), timedelta(hours=2)))
+    matcher = pipeline.assigner.matcher
+    assert [p.id for p in matcher.priors] == list(dict.fromkeys(p.id for p in matcher.priors))
+    assert len(matcher.priors) == matcher.documents == 3

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.minhash import SHINGLE, MinHasher, jaccard_estimate, shingle_hashes
+from dedup.minhash import SHINGLE, MinHasher, _mix32, jaccard_estimate, shingle_hashes, shingle_hashes_many
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "小区门口的路灯坏了三个月没人修"
@@ -135,3 +135,25 @@ def test_seeds_give_different_permutations():
 def test_jaccard_estimate_refuses_signatures_of_different_lengths():
     with pytest.raises(ValueError, match="one shape"):
         jaccard_estimate(np.zeros(128, np.uint32), np.zeros(64, np.uint32))
+
+
+@given(st.lists(appeal_text, max_size=8))
+def test_many_texts_hash_as_each_text_alone(texts):
+    hashes, offsets = shingle_hashes_many(texts, SHINGLE)
+    assert [hashes[offsets[i] : offsets[i + 1]].tolist() for i in range(len(texts))] == [
+        shingle_hashes(t).tolist() for t in texts
+    ]
+
+
+@given(st.lists(appeal_text, max_size=8))
+def test_many_texts_have_each_texts_own_signature(texts):
+    hasher = MinHasher()
+    expected = [hasher.signature_of(t).tolist() for t in texts]
+    assert hasher.signatures(texts).tolist() == expected
+
+
+def test_the_compiled_minimum_is_the_product_then_min_of_the_definition():
+    hasher = MinHasher(num_perm=32, seed=3)
+    x = np.random.default_rng(1).integers(0, 2**32, size=500, dtype=np.uint64).astype(np.uint32)
+    values = _mix32(x)[None, :].astype(np.uint64) * hasher._a[:, None] + hasher._b[:, None]
+    assert hasher.signature(x).tolist() == (values % 2**32).min(axis=1).tolist()
