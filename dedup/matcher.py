@@ -21,7 +21,9 @@ place to agree.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
+import re
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -33,11 +35,14 @@ import numpy as np
 
 from dedup.index import LshIndex
 from dedup.minhash import SHINGLE, MinHasher, shingle_hashes
+from dedup.places import Address, divisions_differ, parse_address
+from dedup.topics import agreement as topic_agreement
+from dedup.topics import topics
 
 RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
-VERSION = "1"
+VERSION = "2"
 NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
 WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 64, 128, 256 ... before)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
@@ -59,6 +64,13 @@ class Thresholds:
     max_text_candidates: int = 24  # ... the most similar texts of the index
     short_text: int = 12  # shingles: below this, containment is not trusted
     containment_weight: float = 0.9  # containment counts for a little less than Jaccard
+    # The same person's two appeals: the text score is raised or lowered by what else they say of the matter.
+    topic_agrees: float = 0.5  # topics (dedup/topics.py) this close are the same object ...
+    topic_differs: float = 0.2  # ... and this far apart different ones
+    same_topic_bonus: float = 0.2  # the same object told on another channel (in that channel's own words)
+    other_topic_penalty: float = 0.2  # different objects (垃圾站 and 下水道 at one community)
+    follow_up_hours: float = 72.0  # a short addition (补充…) to the person's latest appeal within this ...
+    follow_up_chars: int = 60  # ... of at most this many characters is about that appeal's matter
 
     @property
     def version(self) -> str:
@@ -183,6 +195,8 @@ class Matcher:
         self.documents = 0
         self._weights: dict[int, float] = {}
         self._row_weight: dict[int, float] = {}
+        self._topics: OrderedDict[int, Counter[str]] = OrderedDict()
+        self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -317,7 +331,66 @@ class Matcher:
             "hours_apart": round((probe.received_at - prior.received_at).total_seconds() / 3600, 2),
             "channels": [prior.channel, probe.channel],
         }
+        teller = self._teller(probe)
+        if self._same_person(teller.person, prior):
+            score = self._same_persons_matter(probe, teller, prior, score, evidence)
         return score, evidence
+
+    def _teller(self, probe: Probe) -> _Teller:
+        """Who tells the appeal being decided and what it names (computed once per appeal)."""
+        if self._probe is None or self._probe[0] != probe.id:
+            person = self.people.known(probe.identities)
+            follow_up = len(probe.text) <= self.t.follow_up_chars and bool(_FOLLOW_UP.match(probe.text))
+            self._probe = (probe.id, _Teller(person, topics(probe.text), follow_up))
+        return self._probe[1]
+
+    def _same_persons_matter(
+        self, probe: Probe, teller: _Teller, prior: Prior, text_score: float, evidence: dict[str, Any]
+    ) -> float:
+        """The text score of one person's two appeals, raised or lowered by what else tells their matter.
+
+        A person tells one matter on another channel in that channel's words (a long board post, a short WeChat
+        message, an operator's summary): few words are shared, but the object is the same (下水道堵了 and
+        污水井冒水 are both drainage). Two matters of one person, even at one building, name different objects.
+        A short addition that begins 补充 or 还有 is about the person's latest appeal.
+        """
+        theirs = self._topics_of(prior)
+        agreement = topic_agreement(teller.topics, theirs)
+        adjust = 0.0
+        if agreement is not None and agreement >= self.t.topic_agrees and prior.channel != probe.channel:
+            adjust += self.t.same_topic_bonus
+        elif agreement is not None and agreement < self.t.topic_differs:
+            adjust -= self.t.other_topic_penalty
+        follow_up = (
+            teller.follow_up
+            and self.by_person.get(teller.person or 0, [None])[-1] == prior.row
+            and probe.received_at - prior.received_at <= timedelta(hours=self.t.follow_up_hours)
+        )
+        if follow_up:
+            adjust += self.t.merge_score
+        if evidence["place"]["same"] and (agreement is None or agreement >= self.t.topic_agrees):
+            adjust += self.t.merge_score - self.t.merge_score_same_place
+        score = text_score + adjust
+        if adjust > 0:  # raised to a merge, never to an absorb: that takes the same text
+            score = min(score, max(text_score, self.t.absorb_score - 0.01))
+        evidence["matter"] = {
+            "topics": [sorted(theirs), sorted(teller.topics)],
+            "agreement": None if agreement is None else round(agreement, 4),
+            "follow_up": follow_up,
+            "adjustment": round(adjust, 4),
+        }
+        return max(0.0, min(1.0, score))
+
+    def _topics_of(self, prior: Prior) -> Counter[str]:
+        """A prior appeal's topics (kept for the most recent 50,000 asked for)."""
+        found = self._topics.get(prior.row)
+        if found is None:
+            found = self._topics[prior.row] = topics(prior.text)
+            if len(self._topics) > 50_000:
+                self._topics.popitem(last=False)
+        else:
+            self._topics.move_to_end(prior.row)
+        return found
 
     def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
         """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
@@ -387,6 +460,19 @@ class Matcher:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Teller:
+    """The appeal being decided: its person, its topics, whether it is a short addition (补充…)."""
+
+    person: int | None
+    topics: Counter[str]
+    follow_up: bool
+
+
+# A short message that adds to one's own appeal: 补充一下，…; 还有，…; 另外：…
+_FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|(?:还有|另外)\s*[,，:：])")
+
+
 def _day(t: datetime) -> int:
     return int(t.timestamp() // 86400)
 
@@ -420,10 +506,17 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
     One containing the other is the same place (景蓉华苑 in 章贡区解放街道景蓉华苑). Otherwise what tells two
     addresses apart is what is left once their common beginning and end are cut off: 时代阳光大道银行门口 and
     星沙大道银行门口 leave 时代阳光 and 星沙, which share nothing — two places; 柏林雅居门口 and
-    芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place.
+    芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place. Both are first cut to the place
+    itself (A8县枫林街道芙蓉佳园二期 to 芙蓉佳园二期), and differ when they name two counties or townships.
     """
     if not a or not b:
         return False, False
+    if a in b or b in a:
+        return True, False
+    pa, pb = _parsed(a), _parsed(b)
+    if divisions_differ(pa, pb):
+        return False, True
+    a, b = pa.core, pb.core
     if a in b or b in a:
         return True, False
     start, end = _common_prefix(a, b), _common_prefix(a[::-1], b[::-1])
@@ -436,6 +529,11 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
         grams_a, grams_b = ({r[i : i + 2] for i in range(len(r) - 1)} for r in (ra, rb))
         shared = len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.5
     return shared, not shared
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(address: str) -> Address:
+    return parse_address(address)
 
 
 def _common_prefix(a: str, b: str) -> int:
