@@ -67,7 +67,7 @@ class Thresholds:
     # The same person's two appeals: the text score is raised or lowered by what else they say of the matter.
     topic_agrees: float = 0.5  # topics (dedup/topics.py) this close are the same object ...
     topic_differs: float = 0.2  # ... and this far apart different ones
-    same_topic_bonus: float = 0.2  # the same object told on another channel (in that channel's own words)
+    same_topic_bonus: float = 0.25  # the same object, in a case told only on other channels (in their own words)
     other_topic_penalty: float = 0.2  # different objects (垃圾站 and 下水道 at one community)
     follow_up_hours: float = 72.0  # a short addition (补充…) to the person's latest appeal within this ...
     follow_up_chars: int = 60  # ... of at most this many characters is about that appeal's matter
@@ -340,7 +340,9 @@ class Matcher:
         """Who tells the appeal being decided and what it names (computed once per appeal)."""
         if self._probe is None or self._probe[0] != probe.id:
             person = self.people.known(probe.identities)
-            follow_up = len(probe.text) <= self.t.follow_up_chars and bool(_FOLLOW_UP.match(probe.text))
+            follow_up = len(probe.text) <= self.t.follow_up_chars and bool(
+                _FOLLOW_UP.match(probe.text) or _STILL.search(probe.text)
+            )
             self._probe = (probe.id, _Teller(person, topics(probe.text), follow_up))
         return self._probe[1]
 
@@ -357,8 +359,9 @@ class Matcher:
         theirs = self._topics_of(prior)
         agreement = topic_agreement(teller.topics, theirs)
         adjust = 0.0
-        if agreement is not None and agreement >= self.t.topic_agrees and prior.channel != probe.channel:
-            adjust += self.t.same_topic_bonus
+        if agreement is not None and agreement >= self.t.topic_agrees:
+            if self._told_elsewhere(probe.channel, prior.case_id):
+                adjust += self.t.same_topic_bonus
         elif agreement is not None and agreement < self.t.topic_differs:
             adjust -= self.t.other_topic_penalty
         follow_up = (
@@ -380,6 +383,11 @@ class Matcher:
             "adjustment": round(adjust, 4),
         }
         return max(0.0, min(1.0, score))
+
+    def _told_elsewhere(self, channel: str, case_id: str) -> bool:
+        """Whether a case was told only on other channels: on this one it would have been told in these words."""
+        priors = self.priors
+        return all(priors[r].channel != channel for r in self.rows_of_case.get(case_id, ()))
 
     def _topics_of(self, prior: Prior) -> Counter[str]:
         """A prior appeal's topics (kept for the most recent 50,000 asked for)."""
@@ -469,8 +477,10 @@ class _Teller:
     follow_up: bool
 
 
-# A short message that adds to one's own appeal: 补充一下，…; 还有，…; 另外：…
-_FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|(?:还有|另外)\s*[,，:：])")
+# A short message that adds to one's own appeal: 补充一下，…; 还有，…; 另外：…; 就是…那几盏
+_FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|就是|(?:还有|另外)\s*[,，:：])")
+# ... or that says the matter is still there, or back again: 还是没修好, 还在冒, 今晚又开始了
+_STILL = re.compile(r"还是|还在|还没|仍然|依然|又|到现在")
 
 
 def _day(t: datetime) -> int:
@@ -507,7 +517,8 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
     addresses apart is what is left once their common beginning and end are cut off: 时代阳光大道银行门口 and
     星沙大道银行门口 leave 时代阳光 and 星沙, which share nothing — two places; 柏林雅居门口 and
     芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place. Both are first cut to the place
-    itself (A8县枫林街道芙蓉佳园二期 to 芙蓉佳园二期), and differ when they name two counties or townships.
+    itself (A8县枫林街道芙蓉佳园二期 to 芙蓉佳园二期, 书香苑13栋4单元402 to 书香苑 in its 13栋), and differ when
+    they name two counties or townships, or two buildings of one place.
     """
     if not a or not b:
         return False, False
@@ -517,8 +528,9 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
     if divisions_differ(pa, pb):
         return False, True
     a, b = pa.core, pb.core
-    if a in b or b in a:
-        return True, False
+    if a in b or b in a:  # one place; in two buildings of it if both name one and neither contains the other
+        other_building = pa.unit and pb.unit and not (pa.unit.startswith(pb.unit) or pb.unit.startswith(pa.unit))
+        return not other_building, bool(other_building)
     start, end = _common_prefix(a, b), _common_prefix(a[::-1], b[::-1])
     ra, rb = a[start : len(a) - end or None], b[start : len(b) - end or None]
     if not ra or not rb:

@@ -84,9 +84,7 @@ def verify_chain(entries: Iterable[dict[str, Any]]) -> list[str]:
     prev = GENESIS
     for e in entries:
         if e["prev_hash"] != prev:
-            problems.append(
-                f"entry {e['id']}: does not follow the entry before it (one was inserted or deleted)"
-            )
+            problems.append(f"entry {e['id']}: does not follow the entry before it (one was inserted or deleted)")
         elif entry_hash(prev, e) != e["hash"]:
             problems.append(f"entry {e['id']}: content does not match its hash (edited)")
         prev = e["hash"]

@@ -21,18 +21,22 @@ _DIVISION = re.compile(
 # The level of a division by its mark; a city (市) may be a prefecture or a county, so it has none to compare.
 _LEVEL = {"省": "province", "自治区": "province", "区": "county", "县": "county", "旗": "county"}
 _LEVEL |= {"街道": "township", "镇": "township", "乡": "township"}
+# The building, entrance and flat at the end (13栋4单元402, 5号楼, 3幢2层): a part of the place, not another one.
+_UNIT = re.compile(r"(?:[0-9一二三四五六七八九十百]+(?:栋|幢|号楼|座|单元|层|楼|号|室|户)[0-9\-]*)+$")
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """An address as divisions (level, name) and the place itself (core)."""
+    """An address as divisions (level, name), the place itself (core) and the building or flat in it (unit)."""
 
     divisions: tuple[tuple[str, str], ...]
     core: str
+    unit: str = ""
 
 
 def parse_address(address: str) -> Address:
-    """The address's leading divisions and what follows them (the whole address if nothing would be left)."""
+    """The address's leading divisions, what follows them, and the building or flat at its end (the place is
+    the whole address if nothing else would be left)."""
     core, divisions = address, []
     while m := _DIVISION.match(core):
         rest = core[m.end() :]
@@ -43,7 +47,10 @@ def parse_address(address: str) -> Address:
         if level:
             divisions.append((level, name))
         core = rest
-    return Address(tuple(divisions), core)
+    unit = ""
+    if (m := _UNIT.search(core)) and m.start() > 0:
+        core, unit = core[: m.start()], m.group()
+    return Address(tuple(divisions), core, unit)
 
 
 def divisions_differ(a: Address, b: Address) -> bool:
