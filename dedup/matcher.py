@@ -71,6 +71,9 @@ class Thresholds:
     other_topic_penalty: float = 0.2  # different objects (垃圾站 and 下水道 at one community)
     follow_up_hours: float = 72.0  # a short addition (补充…) to the person's latest appeal within this ...
     follow_up_chars: int = 60  # ... of at most this many characters is about that appeal's matter
+    opening_chars: int = 30  # two appeals that open alike (a board post's title, the first words) ...
+    opening_agrees: float = 0.5  # ... sharing this weighted share of their opening bigrams ...
+    same_opening_bonus: float = 0.2  # ... are about one matter, unless they name different objects
 
     @property
     def version(self) -> str:
@@ -195,7 +198,7 @@ class Matcher:
         self.documents = 0
         self._weights: dict[int, float] = {}
         self._row_weight: dict[int, float] = {}
-        self._topics: OrderedDict[int, Counter[str]] = OrderedDict()
+        self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
         self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
 
     def decide(self, probe: Probe) -> Decision:
@@ -343,7 +346,7 @@ class Matcher:
             follow_up = len(probe.text) <= self.t.follow_up_chars and bool(
                 _FOLLOW_UP.match(probe.text) or _STILL.search(probe.text)
             )
-            self._probe = (probe.id, _Teller(person, topics(probe.text), follow_up))
+            self._probe = (probe.id, _Teller(person, self._told_of(probe.text), follow_up))
         return self._probe[1]
 
     def _same_persons_matter(
@@ -356,8 +359,8 @@ class Matcher:
         污水井冒水 are both drainage). Two matters of one person, even at one building, name different objects.
         A short addition that begins 补充 or 还有 is about the person's latest appeal.
         """
-        theirs = self._topics_of(prior)
-        agreement = topic_agreement(teller.topics, theirs)
+        mine, theirs = teller.told, self._told_of(prior.text, prior.row)
+        agreement = topic_agreement(mine.topics, theirs.topics)
         adjust = 0.0
         if agreement is not None and agreement >= self.t.topic_agrees:
             if self._told_elsewhere(probe.channel, prior.case_id):
@@ -373,12 +376,16 @@ class Matcher:
             adjust += self.t.merge_score
         if evidence["place"]["same"] and (agreement is None or agreement >= self.t.topic_agrees):
             adjust += self.t.merge_score - self.t.merge_score_same_place
+        opening = self._containment(mine.opening, theirs.opening)
+        if opening >= self.t.opening_agrees and (agreement is None or agreement >= self.t.topic_differs):
+            adjust += self.t.same_opening_bonus
         score = text_score + adjust
         if adjust > 0:  # raised to a merge, never to an absorb: that takes the same text
             score = min(score, max(text_score, self.t.absorb_score - 0.01))
         evidence["matter"] = {
-            "topics": [sorted(theirs), sorted(teller.topics)],
+            "topics": [sorted(theirs.topics), sorted(mine.topics)],
             "agreement": None if agreement is None else round(agreement, 4),
+            "opening": round(opening, 4),
             "follow_up": follow_up,
             "adjustment": round(adjust, 4),
         }
@@ -389,16 +396,26 @@ class Matcher:
         priors = self.priors
         return all(priors[r].channel != channel for r in self.rows_of_case.get(case_id, ()))
 
-    def _topics_of(self, prior: Prior) -> Counter[str]:
-        """A prior appeal's topics (kept for the most recent 50,000 asked for)."""
-        found = self._topics.get(prior.row)
-        if found is None:
-            found = self._topics[prior.row] = topics(prior.text)
-            if len(self._topics) > 50_000:
-                self._topics.popitem(last=False)
-        else:
-            self._topics.move_to_end(prior.row)
+    def _told_of(self, text: str, row: int | None = None) -> _Told:
+        """What a text names and how it opens (a prior's kept for the most recent 50,000 asked for)."""
+        found = self._told.get(row) if row is not None else None
+        if found is not None:
+            self._told.move_to_end(row)  # type: ignore[arg-type]
+            return found
+        found = _Told(topics(text), frozenset(shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM).tolist()))
+        if row is not None:
+            self._told[row] = found
+            if len(self._told) > 50_000:
+                self._told.popitem(last=False)
         return found
+
+    def _containment(self, a: frozenset[int], b: frozenset[int]) -> float:
+        """The weighted share of the smaller set of bigrams that the other has too."""
+        shared = a & b
+        if not shared:
+            return 0.0
+        weight = self._weight
+        return sum(weight(g) for g in shared) / (min(sum(weight(g) for g in a), sum(weight(g) for g in b)) or 1.0)
 
     def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
         """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
@@ -469,11 +486,19 @@ class Matcher:
 
 
 @dataclass(frozen=True, slots=True)
+class _Told:
+    """What an appeal names (its topics) and the bigrams of its opening (a title, the first words)."""
+
+    topics: Counter[str]
+    opening: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
 class _Teller:
-    """The appeal being decided: its person, its topics, whether it is a short addition (补充…)."""
+    """The appeal being decided: its person, what it tells, whether it is a short addition (补充…)."""
 
     person: int | None
-    topics: Counter[str]
+    told: _Told
     follow_up: bool
 
 
