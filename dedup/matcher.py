@@ -35,6 +35,8 @@ import numpy as np
 
 from dedup.index import LshIndex
 from dedup.minhash import SHINGLE, MinHasher, shingle_hashes
+from dedup.names import differ as names_differ
+from dedup.names import names
 from dedup.places import Address, divisions_differ, parse_address
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
@@ -337,6 +339,9 @@ class Matcher:
         teller = self._teller(probe)
         if self._same_person(teller.person, prior):
             score = self._same_persons_matter(probe, teller, prior, score, evidence)
+        elif place["agrees"] and names_differ(teller.told.names, self._told_of(prior.text, prior.row).names):
+            place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
+            place["names_differ"] = True
         return score, evidence
 
     def _teller(self, probe: Probe) -> _Teller:
@@ -402,7 +407,8 @@ class Matcher:
         if found is not None:
             self._told.move_to_end(row)  # type: ignore[arg-type]
             return found
-        found = _Told(topics(text), frozenset(shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM).tolist()))
+        opening = frozenset(shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM).tolist())
+        found = _Told(topics(text), opening, names(text))
         if row is not None:
             self._told[row] = found
             if len(self._told) > 50_000:
@@ -487,10 +493,12 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class _Told:
-    """What an appeal names (its topics) and the bigrams of its opening (a title, the first words)."""
+    """What an appeal is about (its topics), the bigrams of its opening (a title, the first words) and the
+    estates, businesses, bus lines and plates it names."""
 
     topics: Counter[str]
     opening: frozenset[int]
+    names: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True, slots=True)
