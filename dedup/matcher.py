@@ -12,10 +12,13 @@
 chain of them: a phone seen with an openid links the two for every later appeal. A name alone never is.
 "Same matter" is a text score (character-bigram Jaccard, or containment when one text is much shorter, as a
 WeChat message beside a board post), checked against the place (division code, township, address) and the
-time window. Candidates come from the LSH index (similar texts) and from the person's own recent appeals
-(so that a short message and a long post by one person still meet). Precision comes first: a false merge
-hides a citizen's appeal in someone else's case, so merging needs the same person, and linking needs the
-place to agree.
+time window. For one person's two appeals the text score is raised when they name the same object on a new
+channel (dedup/topics.py), open alike, are at the very same place, or one is a short addition to the other, and
+lowered when they name different objects; different persons' look-alike texts that name two estates, shops or
+roads (dedup/names.py) are not linked. Candidates come from the LSH index (similar texts) and from the person's
+own recent appeals (so that a short message and a long post by one person still meet). Precision comes first: a
+false merge hides a citizen's appeal in someone else's case, so merging needs the same person, and linking needs
+the place to agree.
 """
 
 from __future__ import annotations
