@@ -205,6 +205,7 @@ class Matcher:
         self._row_weight: dict[int, float] = {}
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
         self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
+        self._case_channels: dict[str, tuple[int, frozenset[str]]] = {}  # case -> (its appeals seen, channels)
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -340,7 +341,7 @@ class Matcher:
             "channels": [prior.channel, probe.channel],
         }
         teller = self._teller(probe)
-        if self._same_person(teller.person, prior):
+        if self._same_person(teller.person, prior) and score < self.t.absorb_score:  # the same text is enough
             score = self._same_persons_matter(probe, teller, prior, score, evidence)
         elif place["agrees"] and names_differ(teller.told.names, self._told_of(prior.text, prior.row).names):
             place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
@@ -401,8 +402,12 @@ class Matcher:
 
     def _told_elsewhere(self, channel: str, case_id: str) -> bool:
         """Whether a case was told only on other channels: on this one it would have been told in these words."""
-        priors = self.priors
-        return all(priors[r].channel != channel for r in self.rows_of_case.get(case_id, ()))
+        rows = self.rows_of_case.get(case_id, [])
+        seen, channels = self._case_channels.get(case_id, (0, frozenset()))
+        if seen < len(rows):  # the case grew since: add the channels of its new appeals
+            channels = channels | {self.priors[r].channel for r in rows[seen:]}
+            self._case_channels[case_id] = (len(rows), channels)
+        return channel not in channels
 
     def _told_of(self, text: str, row: int | None = None) -> _Told:
         """What a text names and how it opens (a prior's kept for the most recent 50,000 asked for)."""
