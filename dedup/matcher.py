@@ -12,16 +12,21 @@
 chain of them: a phone seen with an openid links the two for every later appeal. A name alone never is.
 "Same matter" is a text score (character-bigram Jaccard, or containment when one text is much shorter, as a
 WeChat message beside a board post), checked against the place (division code, township, address) and the
-time window. Candidates come from the LSH index (similar texts) and from the person's own recent appeals
-(so that a short message and a long post by one person still meet). Precision comes first: a false merge
-hides a citizen's appeal in someone else's case, so merging needs the same person, and linking needs the
-place to agree.
+time window. For one person's two appeals the text score is raised when they name the same object on a new
+channel (dedup/topics.py), open alike, are at the very same place, or one is a short addition to the other, and
+lowered when they name different objects; different persons' look-alike texts that name two estates, shops or
+roads (dedup/names.py) are not linked. Candidates come from the LSH index (similar texts) and from the person's
+own recent appeals (so that a short message and a long post by one person still meet). Precision comes first: a
+false merge hides a citizen's appeal in someone else's case, so merging needs the same person, and linking needs
+the place to agree.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import math
+import re
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
@@ -35,11 +40,16 @@ import numpy as np
 
 from dedup.index import LshIndex
 from dedup.minhash import SHINGLE, MinHasher, shingle_hashes, shingle_hashes_many, values_counted
+from dedup.names import differ as names_differ
+from dedup.names import names
+from dedup.places import Address, divisions_differ, parse_address
+from dedup.topics import agreement as topic_agreement
+from dedup.topics import topics
 
 RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
-VERSION = "1"
+VERSION = "2"
 NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
 WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 64, 128, 256 ... before)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
@@ -61,6 +71,16 @@ class Thresholds:
     max_text_candidates: int = 24  # ... the most similar texts of the index
     short_text: int = 12  # shingles: below this, containment is not trusted
     containment_weight: float = 0.9  # containment counts for a little less than Jaccard
+    # The same person's two appeals: the text score is raised or lowered by what else they say of the matter.
+    topic_agrees: float = 0.5  # topics (dedup/topics.py) this close are the same object ...
+    topic_differs: float = 0.2  # ... and this far apart different ones
+    same_topic_bonus: float = 0.25  # the same object, in a case told only on other channels (in their own words)
+    other_topic_penalty: float = 0.2  # different objects (垃圾站 and 下水道 at one community)
+    follow_up_hours: float = 72.0  # a short addition (补充…) to the person's latest appeal within this ...
+    follow_up_chars: int = 60  # ... of at most this many characters is about that appeal's matter
+    opening_chars: int = 30  # two appeals that open alike (a board post's title, the first words) ...
+    opening_agrees: float = 0.5  # ... sharing this weighted share of their opening bigrams ...
+    same_opening_bonus: float = 0.2  # ... are about one matter, unless they name different objects
 
     @property
     def version(self) -> str:
@@ -187,6 +207,9 @@ class Matcher:
         self._weights: dict[int, float] = {}
         self._row_weight: dict[int, float] = {}
         self._names: dict[str, str] = {}
+        self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
+        self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
+        self._case_channels: dict[str, tuple[int, frozenset[str]]] = {}  # case -> (its appeals seen, channels)
 
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
@@ -252,6 +275,8 @@ class Matcher:
         if prior.case_id != case_id:
             self.rows_of_case[prior.case_id].remove(row)
             self.rows_of_case.setdefault(case_id, []).append(row)
+            for changed in (prior.case_id, case_id):  # their channels are counted again when next asked
+                self._case_channels.pop(changed, None)
             prior.case_id = case_id
         if self.cluster_of_case.get(case_id) != cluster_id:
             old = self.cluster_of_case.pop(case_id, None)
@@ -407,7 +432,96 @@ class Matcher:
             "hours_apart": round((probe.received_at - prior.received_at).total_seconds() / 3600, 2),
             "channels": [prior.channel, probe.channel],
         }
+        teller = self._teller(probe)
+        if self._same_person(teller.person, prior) and score < self.t.absorb_score:  # the same text is enough
+            score = self._same_persons_matter(probe, teller, prior, score, evidence)
+        elif place["agrees"] and names_differ(teller.told.names, self._told_of(prior.text, prior.row).names):
+            place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
+            place["names_differ"] = True
         return score, evidence
+
+    def _teller(self, probe: Probe) -> _Teller:
+        """Who tells the appeal being decided and what it names (computed once per appeal)."""
+        if self._probe is None or self._probe[0] != probe.id:
+            person = self.people.known(probe.identities)
+            follow_up = len(probe.text) <= self.t.follow_up_chars and bool(
+                _FOLLOW_UP.match(probe.text) or _STILL.search(probe.text)
+            )
+            self._probe = (probe.id, _Teller(person, self._told_of(probe.text), follow_up))
+        return self._probe[1]
+
+    def _same_persons_matter(
+        self, probe: Probe, teller: _Teller, prior: Prior, text_score: float, evidence: dict[str, Any]
+    ) -> float:
+        """The text score of one person's two appeals, raised or lowered by what else tells their matter.
+
+        A person tells one matter on another channel in that channel's words (a long board post, a short WeChat
+        message, an operator's summary): few words are shared, but the object is the same (下水道堵了 and
+        污水井冒水 are both drainage). Two matters of one person, even at one building, name different objects.
+        A short addition that begins 补充 or 还有 is about the person's latest appeal.
+        """
+        mine, theirs = teller.told, self._told_of(prior.text, prior.row)
+        agreement = topic_agreement(mine.topics, theirs.topics)
+        adjust = 0.0
+        if agreement is not None and agreement >= self.t.topic_agrees:
+            if self._told_elsewhere(probe.channel, prior.case_id):
+                adjust += self.t.same_topic_bonus
+        elif agreement is not None and agreement < self.t.topic_differs:
+            adjust -= self.t.other_topic_penalty
+        follow_up = (
+            teller.follow_up
+            and self.by_person.get(teller.person or 0, [None])[-1] == prior.row
+            and probe.received_at - prior.received_at <= timedelta(hours=self.t.follow_up_hours)
+        )
+        if follow_up:
+            adjust += self.t.merge_score
+        if evidence["place"]["same"] and (agreement is None or agreement >= self.t.topic_agrees):
+            adjust += self.t.merge_score - self.t.merge_score_same_place
+        opening = self._containment(mine.opening, theirs.opening)
+        if opening >= self.t.opening_agrees and (agreement is None or agreement >= self.t.topic_differs):
+            adjust += self.t.same_opening_bonus
+        score = text_score + adjust
+        if adjust > 0:  # raised to a merge, never to an absorb: that takes the same text
+            score = min(score, max(text_score, self.t.absorb_score - 0.01))
+        evidence["matter"] = {
+            "topics": [sorted(theirs.topics), sorted(mine.topics)],
+            "agreement": None if agreement is None else round(agreement, 4),
+            "opening": round(opening, 4),
+            "follow_up": follow_up,
+            "adjustment": round(adjust, 4),
+        }
+        return max(0.0, min(1.0, score))
+
+    def _told_elsewhere(self, channel: str, case_id: str) -> bool:
+        """Whether a case was told only on other channels: on this one it would have been told in these words."""
+        rows = self.rows_of_case.get(case_id, [])
+        seen, channels = self._case_channels.get(case_id, (0, frozenset()))
+        if seen < len(rows):  # the case grew since: add the channels of its new appeals
+            channels = channels | {self.priors[r].channel for r in rows[seen:]}
+            self._case_channels[case_id] = (len(rows), channels)
+        return channel not in channels
+
+    def _told_of(self, text: str, row: int | None = None) -> _Told:
+        """What a text names and how it opens (a prior's kept for the most recent 50,000 asked for)."""
+        found = self._told.get(row) if row is not None else None
+        if found is not None:
+            self._told.move_to_end(row)  # type: ignore[arg-type]
+            return found
+        opening = frozenset(shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM).tolist())
+        found = _Told(topics(text), opening, names(text))
+        if row is not None:
+            self._told[row] = found
+            if len(self._told) > 50_000:
+                self._told.popitem(last=False)
+        return found
+
+    def _containment(self, a: frozenset[int], b: frozenset[int]) -> float:
+        """The weighted share of the smaller set of bigrams that the other has too."""
+        shared = a & b
+        if not shared:
+            return 0.0
+        weight = self._weight
+        return sum(weight(g) for g in shared) / (min(sum(weight(g) for g in a), sum(weight(g) for g in b)) or 1.0)
 
     def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
         """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
@@ -495,6 +609,31 @@ class Matcher:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What an appeal is about (its topics), the bigrams of its opening (a title, the first words) and the
+    estates, businesses, bus lines and plates it names."""
+
+    topics: Counter[str]
+    opening: frozenset[int]
+    names: dict[str, frozenset[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Teller:
+    """The appeal being decided: its person, what it tells, whether it is a short addition (补充…)."""
+
+    person: int | None
+    told: _Told
+    follow_up: bool
+
+
+# A short message that adds to one's own appeal: 补充一下，…; 还有，…; 另外：…; 就是…那几盏
+_FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|就是|(?:还有|另外)\s*[,，:：])")
+# ... or that says the matter is still there, or back again: 还是没修好, 还在冒, 今晚又开始了
+_STILL = re.compile(r"还是|还在|还没|仍然|依然|又|到现在")
+
+
 def _day(t: datetime) -> int:
     return int(t.timestamp() // 86400)
 
@@ -528,12 +667,21 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
     One containing the other is the same place (景蓉华苑 in 章贡区解放街道景蓉华苑). Otherwise what tells two
     addresses apart is what is left once their common beginning and end are cut off: 时代阳光大道银行门口 and
     星沙大道银行门口 leave 时代阳光 and 星沙, which share nothing — two places; 柏林雅居门口 and
-    芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place.
+    芙蓉中路柏林雅居附近 share most of the shorter one's bigrams — one place. Both are first cut to the place
+    itself (A8县枫林街道芙蓉佳园二期 to 芙蓉佳园二期, 书香苑13栋4单元402 to 书香苑 in its 13栋), and differ when
+    they name two counties or townships, or two buildings of one place.
     """
     if not a or not b:
         return False, False
     if a in b or b in a:
         return True, False
+    pa, pb = _parsed(a), _parsed(b)
+    if divisions_differ(pa, pb):
+        return False, True
+    a, b = pa.core, pb.core
+    if a in b or b in a:  # one place; in two buildings of it if both name one and neither contains the other
+        other_building = pa.unit and pb.unit and not (pa.unit.startswith(pb.unit) or pb.unit.startswith(pa.unit))
+        return not other_building, bool(other_building)
     start, end = _common_prefix(a, b), _common_prefix(a[::-1], b[::-1])
     ra, rb = a[start : len(a) - end or None], b[start : len(b) - end or None]
     if not ra or not rb:
@@ -544,6 +692,11 @@ def _addresses(a: str | None, b: str | None) -> tuple[bool, bool]:
         grams_a, grams_b = ({r[i : i + 2] for i in range(len(r) - 1)} for r in (ra, rb))
         shared = len(grams_a & grams_b) / min(len(grams_a), len(grams_b)) >= 0.5
     return shared, not shared
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(address: str) -> Address:
+    return parse_address(address)
 
 
 def _common_prefix(a: str, b: str) -> int:
