@@ -51,7 +51,7 @@ VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
 VERSION = "2"
 NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
-WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 64, 128, 256 ... before)
+WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 1, 2, 4 ... 4096 before)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
 IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
 
@@ -205,6 +205,8 @@ class Matcher:
         self.df: Counter[int] = Counter()  # how many appeals have each bigram: the weights of the text score
         self.documents = 0
         self._weights: dict[int, float] = {}
+        self._refreshed_at = 0  # appeals counted at the last refresh of the weights
+        self._before: dict[int, int] = {}  # the count at the last refresh of bigrams counted since
         self._row_weight: dict[int, float] = {}
         self._names: dict[str, str] = {}
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
@@ -255,8 +257,8 @@ class Matcher:
         if not todo:
             return
         texts = [probe.text for probe, _, _ in todo]
-        grams, _ = shingle_hashes_many(texts, VERIFY_GRAM)
-        self._count_documents(grams, len(texts))
+        grams, offsets = shingle_hashes_many(texts, VERIFY_GRAM)
+        self._count_documents(grams, offsets)
         rows = []
         for probe, case_id, cluster_id in todo:
             person = self._person(probe)
@@ -536,36 +538,60 @@ class Matcher:
     def _weight(self, gram: int) -> float:
         """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
 
-        Weights follow the appeals seen so far; they are refreshed at the 64th, 128th, 256th ... appeal and then
-        every WEIGHT_EPOCH appeals (in arrival order, so every run and every instance computes the same ones).
+        Weights are those of the counts at the last refresh: at the 1st, 2nd, 4th, 8th ... appeal, then every
+        WEIGHT_EPOCH appeals, in arrival order. They depend on nothing else, so every run and every instance,
+        restarted or not, computes the same ones.
         """
         w = self._weights.get(gram)
         if w is None:
-            w = self._weights[gram] = math.log((self.documents + 1) / (self.df.get(gram, 0) + 1)) + 1.0
+            df = self._before.get(gram)
+            if df is None:
+                df = self.df.get(gram, 0)
+            w = self._weights[gram] = math.log((self._refreshed_at + 1) / (df + 1)) + 1.0
         return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
-        self.df.update(self._shingle_set(probe.text))
-        self._counted(1)
+        grams, before, df = self._shingle_set(probe.text), self._before, self.df
+        for g in grams:
+            if g not in before:
+                before[g] = df.get(g, 0)
+        df.update(grams)
+        self.documents += 1
+        if _refreshes(self.documents):
+            self._refresh()
         row = self._keep(probe, person, d)
         self.index.add(row, signature, _day(probe.received_at))
 
-    def _count_documents(self, grams: np.ndarray, documents: int) -> None:
-        """Count the bigrams of many texts (each text's distinct bigrams, concatenated) in the weights."""
-        values, counts = values_counted(grams)
-        grams_seen = values.tolist()
-        # Counter.update adds one by one in Python; this adds in C (a rebuild counts millions of bigrams).
-        totals = map(add, map(self.df.get, grams_seen, repeat(0)), counts.tolist())
-        dict.update(self.df, zip(grams_seen, totals, strict=True))
-        self._counted(documents)
+    def _count_documents(self, grams: np.ndarray, offsets: np.ndarray) -> None:
+        """Count the bigrams of many texts (each text's distinct bigrams, concatenated at `offsets`), as many
+        `_remember`s would: up to the last refresh point among them, then the rest, their old counts kept."""
+        d0, m = self.documents, len(offsets) - 1
+        points = [n for n in range(d0 + 1, d0 + m + 1) if _refreshes(n)]
+        split = points[-1] - d0 if points else 0
+        if split:
+            self._add_counts(grams[offsets[0] : offsets[split]])
+            self.documents = points[-1]
+            self._refresh()
+        rest, _ = values_counted(grams[offsets[split] : offsets[m]])
+        before, df = self._before, self.df
+        fresh = [g for g in rest.tolist() if g not in before]
+        before.update(zip(fresh, map(df.get, fresh, repeat(0)), strict=True))
+        self._add_counts(grams[offsets[split] : offsets[m]])
+        self.documents = d0 + m
 
-    def _counted(self, documents: int) -> None:
-        """Documents counted: the weights are refreshed when the count passed a refresh point."""
-        first, self.documents = self.documents + 1, self.documents + documents
-        # often while few (64, 128, 256 ...), then every epoch
-        if any((n & (n - 1) == 0 and n >= 64) or n % WEIGHT_EPOCH == 0 for n in range(first, self.documents + 1)):
-            self._weights.clear()
-            self._row_weight.clear()
+    def _add_counts(self, grams: np.ndarray) -> None:
+        values, counts = values_counted(grams)
+        seen = values.tolist()
+        # Counter.update adds one by one in Python; this adds in C (a rebuild counts millions of bigrams).
+        totals = map(add, map(self.df.get, seen, repeat(0)), counts.tolist())
+        dict.update(self.df, zip(seen, totals, strict=True))
+
+    def _refresh(self) -> None:
+        """The weights follow the counts as they are now."""
+        self._refreshed_at = self.documents
+        self._before.clear()
+        self._weights.clear()
+        self._row_weight.clear()
 
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
         """Keep an appeal as a prior (its case, person and cluster); its row."""
@@ -632,6 +658,11 @@ class _Teller:
 _FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|就是|(?:还有|另外)\s*[,，:：])")
 # ... or that says the matter is still there, or back again: 还是没修好, 还在冒, 今晚又开始了
 _STILL = re.compile(r"还是|还在|还没|仍然|依然|又|到现在")
+
+
+def _refreshes(n: int) -> bool:
+    """Whether the weights are refreshed once n appeals are counted: often while few, then every epoch."""
+    return n & (n - 1) == 0 or n % WEIGHT_EPOCH == 0
 
 
 def _day(t: datetime) -> int:

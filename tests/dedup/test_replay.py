@@ -84,3 +84,14 @@ def test_appeals_of_one_channel_share_one_copy_of_its_name(probes):
     by_name = {}
     for prior in matcher.priors:
         assert by_name.setdefault(prior.channel, prior.channel) is prior.channel
+
+
+def test_an_instance_that_restarted_decides_exactly_as_one_that_never_did(probes):
+    cut = HALF - 37  # not on a refresh point of the weights
+    never = numbered_cases()
+    decided = as_decided(probes[:cut], never)
+    restarted = numbered_cases()
+    restarted.replay_many(decided)
+    for _ in range(len({case for _, case, _ in decided})):  # its new cases are numbered on from the first's
+        restarted.new_case_id()
+    assert outcomes(restarted, probes[cut:]) == outcomes(never, probes[cut:])
