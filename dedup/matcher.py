@@ -42,6 +42,7 @@ from dedup.index import LshIndex
 from dedup.minhash import SHINGLE, MinHasher, shingle_hashes, shingle_hashes_many, values_counted
 from dedup.names import differ as names_differ
 from dedup.names import names
+from dedup.names import share as names_share
 from dedup.places import Address, divisions_differ, parse_address
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
@@ -49,7 +50,7 @@ from dedup.topics import topics
 RULE = "text-identity-place"
 VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are two characters, so a
 # paraphrase keeps many of them while it keeps few 3-grams (the LSH index, which must be selective, uses 3-grams)
-VERSION = "2"
+VERSION = "3"
 NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
 WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 1, 2, 4 ... 4096 before)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
@@ -437,9 +438,18 @@ class Matcher:
         teller = self._teller(probe)
         if self._same_person(teller.person, prior) and score < self.t.absorb_score:  # the same text is enough
             score = self._same_persons_matter(probe, teller, prior, score, evidence)
-        elif place["agrees"] and names_differ(teller.told.names, self._told_of(prior.text, prior.row).names):
-            place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
-            place["names_differ"] = True
+        elif place["agrees"]:
+            mine_named, theirs_named = teller.told.names, self._told_of(prior.text, prior.row).names
+            if names_differ(mine_named, theirs_named):
+                place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
+                place["names_differ"] = True
+            elif not (
+                place["same"]
+                or place["division_code"][0] == place["division_code"][1] is not None
+                or names_share(mine_named, theirs_named)
+            ):  # nothing says where they are: a lift, a 25栋, anywhere
+                place["agrees"] = False
+                place["unknown"] = True
         return score, evidence
 
     def _teller(self, probe: Probe) -> _Teller:

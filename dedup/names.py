@@ -46,3 +46,8 @@ def names(text: str) -> dict[str, frozenset[str]]:
 def differ(a: Mapping[str, frozenset[str]], b: Mapping[str, frozenset[str]]) -> bool:
     """Whether two texts name things of one kind and none of them in common (two estates, two bus lines)."""
     return any(kind in b and not keys & b[kind] for kind, keys in a.items())
+
+
+def share(a: Mapping[str, frozenset[str]], b: Mapping[str, frozenset[str]]) -> bool:
+    """Whether two texts name one same thing (an estate, a shop, a road, a bus line, a plate)."""
+    return any(kind in b and keys & b[kind] for kind, keys in a.items())

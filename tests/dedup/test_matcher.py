@@ -142,3 +142,19 @@ def test_an_appeal_moved_by_an_auditor_is_matched_in_its_new_case():
     matcher.move("A2", "its-own-case", None)
     again = matcher.decide(probe_of(appeal(3, WECHAT, channel="wechat", minutes=90, phone=ME)))
     assert again.case_id == "its-own-case"
+
+
+def _nowhere(i: int, content: str, phone: str) -> dict:
+    return appeal(i, content, channel="wechat", minutes=i * 30, phone=phone) | {"address": "", "division_code": ""}
+
+
+def test_two_people_with_the_same_complaint_and_nothing_saying_where_are_not_one_hot_issue():
+    lift = "7栋的电梯又坏了，老人只能爬楼梯，物业说等配件，等了好几天了，能不能催一下物业"
+    _, second = decide(_nowhere(1, lift, ME), _nowhere(2, lift.replace("7栋", "25栋"), YOU))
+    assert second.decision == "new" and second.cluster_id is None
+
+
+def test_two_people_naming_the_same_estate_are_one_hot_issue_even_without_an_address():
+    lift = "桃李佳园7栋的电梯又坏了，老人只能爬楼梯，物业说等配件，等了好几天了，能不能催一下物业"
+    first, second = decide(_nowhere(1, lift, ME), _nowhere(2, lift.replace("7栋", "5栋"), YOU))
+    assert second.decision == "link" and second.joined_cluster == (first.case_id,)
