@@ -9,7 +9,8 @@ The issue's requirement: the index is rebuilt from the database at start-up with
 appeals. The first `assign` of a gateway process replays every stored appeal in the merge log's order
 (dedup/assign.py); this script fills a database with `--count` appeals, then times that first call in a
 process of its own and prints rows per second, the seconds it took, the process's peak resident memory and
-its growth per appeal.
+its growth per appeal; then how long the rebuilt matcher takes to decide each of 2,000 new appeals (a fresh
+corpus slice arriving after the stored ones), p50 and p99.
 
 The fill writes raw_items, cases, appeals and merge_log rows directly, in bulk (no matcher runs: 1 million
 decisions would take most of an hour). The appeals are bench/dedup_corpus.py's labelled corpus, built in
@@ -51,10 +52,10 @@ from sqlalchemy.engine import make_url
 
 from bench.dedup_corpus import build_corpus
 from core.db import make_engine, resolve_url, upgrade_to_head
-from core.ingest import appeal_row, case_row
+from core.ingest import appeal_row, case_row, opening
 from core.models import Appeal, Case, MergeEntry, RawItem
 from dedup import mergelog
-from dedup.assign import MatchingAssigner
+from dedup.assign import MatchingAssigner, fields_of, probe_of_row
 from normalizer.record import AppealRecord, AppealType, Citizen, IntegrationMode, Location, MatchText, TimeTier
 from normalizer.text import fold_for_matching
 
@@ -167,7 +168,7 @@ class Filler:
                     for earlier in self.cases_of_matter.get(label["matter"], []):
                         joined[earlier] = cluster
                 self.cases_of_matter.setdefault(label["matter"], []).append(case_id)
-                cases[case_id] = case_row(case_id, record, at, cluster)
+                cases[case_id] = case_row(case_id, opening(record), at, cluster)
             raw.append(raw_row(gid, doc, at))
             appeals.append(appeal_row(record, case_id))
             entry = {
@@ -301,6 +302,8 @@ async def rebuild(url: str, profile: str | None) -> dict[str, Any]:
         after = rss_bytes()
         remembered = len(matcher.priors)
         index_bytes = matcher.index.nbytes()
+        last = (await conn.execute(select(func.max(Appeal.received_at)))).scalar_one()
+        decisions = decision_latencies(matcher, last)
         await conn.rollback()
     if profiler is not None:
         profiler.disable()
@@ -314,7 +317,28 @@ async def rebuild(url: str, profile: str | None) -> dict[str, Any]:
         "rss_after": after,
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "index_bytes": index_bytes,
+        "decide_p50_us": decisions[len(decisions) // 2],
+        "decide_p99_us": decisions[int(len(decisions) * 0.99)],
+        "decided": len(decisions),
     }
+
+
+DECIDED = 2_000  # new appeals decided after the rebuild, each timed
+
+
+def decision_latencies(matcher: Any, last: datetime) -> list[float]:
+    """Microseconds the rebuilt matcher takes to decide each of DECIDED new appeals (a fresh corpus slice that
+    arrives after the last stored appeal), sorted."""
+    corpus = build_corpus(7_919, DECIDED)
+    start = min(datetime.fromisoformat(str(a["received_at"])) for a in corpus.appeals)
+    out = []
+    for doc in corpus.appeals:
+        at = last + (datetime.fromisoformat(str(doc["received_at"])) - start) + timedelta(seconds=1)
+        probe = probe_of_row(fields_of(record_of(uuid.uuid4(), {**doc, "id": f"new-{doc['id']}"}, at)))
+        began = time.perf_counter()
+        matcher.decide(probe)
+        out.append((time.perf_counter() - began) * 1e6)
+    return sorted(out)
 
 
 def measure(url: str, profile: str | None) -> dict[str, Any]:
@@ -331,7 +355,9 @@ def report(url: str, r: dict[str, Any]) -> str:
     return (
         f"{engine:<10} {r['appeals']:>9,} appeals  rebuild {r['seconds']:6.1f} s  "
         f"{r['remembered'] / r['seconds']:>9,.0f} rows/s  peak RSS {r['peak_rss'] / 2**20:,.0f} MiB  "
-        f"RSS growth {per:,.0f} B/appeal (index {r['index_bytes'] / max(r['remembered'], 1):,.0f} B)"
+        f"RSS growth {per:,.0f} B/appeal (index {r['index_bytes'] / max(r['remembered'], 1):,.0f} B); then "
+        f"{r['decided']:,} new appeals decided: p50 {r['decide_p50_us'] / 1000:.2f} ms "
+        f"p99 {r['decide_p99_us'] / 1000:.2f} ms"
     )
 
 
