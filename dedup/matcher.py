@@ -53,6 +53,7 @@ VERIFY_GRAM = 2  # verification scores character bigrams: most Chinese words are
 VERSION = "3"
 NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 without weighing it
 WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 1, 2, 4 ... 4096 before)
+FORGET_MARGIN_DAYS = 7  # a prior keeps its text this long after it left the window (late arrivals)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
 IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
 
@@ -207,6 +208,8 @@ class Matcher:
         self.documents = 0
         self._weights: dict[int, float] = {}
         self._refreshed_at = 0  # appeals counted at the last refresh of the weights
+        self._newest: datetime | None = None  # the latest arrival: priors far older than it keep no text
+        self._forgotten = 0  # rows before this one keep no text
         self._before: dict[int, int] = {}  # the count at the last refresh of bigrams counted since
         self._row_weight: dict[int, float] = {}
         self._names: dict[str, str] = {}
@@ -621,6 +624,7 @@ class Matcher:
             d.cluster_id,
         )
         self.priors.append(prior)
+        self._forget_old_texts(probe.received_at, row)
         self.rows_of_case.setdefault(d.case_id, []).append(row)
         if person is not None:
             self.by_person.setdefault(person, []).append(row)
@@ -632,6 +636,19 @@ class Matcher:
                 for r in self.rows_of_case.get(case_id, []):
                     self.priors[r].cluster_id = d.cluster_id
         return row
+
+    def _forget_old_texts(self, received_at: datetime, row: int) -> None:
+        """Drop the text and address of priors that fell out of the window (and a margin, for appeals that
+        arrive a little late): only appeals in the window are ever scored, and text is most of a prior's memory.
+        Rows are dropped in arrival order, up to the first one still in the window."""
+        if self._newest is None or received_at > self._newest:
+            self._newest = received_at
+        cutoff = self._newest - timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS)
+        priors, n = self.priors, self._forgotten
+        while n < row and priors[n].received_at < cutoff:
+            priors[n].text, priors[n].address = "", None
+            n += 1
+        self._forgotten = n
 
     def _shingle_set(self, text: str, row: int | None = None) -> frozenset[int]:
         if row is not None and row in self._shingles:

@@ -158,3 +158,13 @@ def test_two_people_naming_the_same_estate_are_one_hot_issue_even_without_an_add
     lift = "桃李佳园7栋的电梯又坏了，老人只能爬楼梯，物业说等配件，等了好几天了，能不能催一下物业"
     first, second = decide(_nowhere(1, lift, ME), _nowhere(2, lift.replace("7栋", "5栋"), YOU))
     assert second.decision == "link" and second.joined_cluster == (first.case_id,)
+
+
+def test_a_prior_that_left_the_window_keeps_no_text_and_recent_ones_still_match():
+    matcher = Matcher()
+    old = matcher.decide(probe_of(appeal(1, BOARD, phone=ME)))
+    recent = matcher.decide(probe_of(appeal(2, OTHER, minutes=40 * 24 * 60, phone=YOU)))
+    again = matcher.decide(probe_of(appeal(3, OTHER, channel="wechat", minutes=41 * 24 * 60, phone=YOU)))
+    assert matcher.priors[0].text == "" and matcher.priors[0].address is None  # 40 days: out of 30 + 7
+    assert matcher.priors[1].text  # in the window
+    assert old.case_id != recent.case_id and again.decision == "merge" and again.case_id == recent.case_id
