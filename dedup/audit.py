@@ -85,8 +85,9 @@ class Auditor:
             ).all()
         )
         staying = list((await conn.execute(select(Appeal.id).where(Appeal.case_id == into.id))).scalars())
-        for a, b, entry in await _marked(conn, [m.id for m in moving]):
-            if {a, b} & set(staying):
+        moved = {m.id for m in moving}
+        for a, b, entry in await _marked(conn, [*moved, *staying]):
+            if len({a, b} & moved) == 1 and {a, b} & set(staying):
                 raise Refused(
                     f"appeals {a} and {b} were marked not the same matter by {entry.actor} "
                     f"({entry.evidence.get('reason')!r}): these cases cannot be merged"
@@ -145,7 +146,7 @@ class Auditor:
         await advisory_xact_lock(conn, DEDUP_LOCK)
         now = utcnow()
         a, b = await _appeal(conn, a_id), await _appeal(conn, b_id)
-        for x, y, entry in await _marked(conn, [a.id]):
+        for x, y, entry in await _marked(conn, [a.id, b.id]):
             if {x, y} == {a.id, b.id}:
                 return {"appeals": [str(a.id), str(b.id)], "marked": False, "by": entry.actor}
         first, later = sorted((a, b), key=lambda r: (r.received_at, str(r.id)))
@@ -315,19 +316,16 @@ async def _founder(conn: AsyncConnection, case_id: uuid.UUID) -> uuid.UUID | Non
 async def _marked(
     conn: AsyncConnection, appeal_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, uuid.UUID, Any]]:
-    """The "not the same matter" pairs that involve these appeals: (appeal, other appeal, log entry)."""
+    """The "not the same matter" pairs logged on one of these appeals: (appeal, other appeal, log entry). A pair
+    is logged on its first appeal, so the pairs between two groups of appeals are those logged on either."""
     if not appeal_ids:
         return []
-    wanted = {str(a) for a in appeal_ids}
     entries = await conn.execute(
-        select(MergeEntry).where(MergeEntry.decision == "distinct").order_by(MergeEntry.id)
+        select(MergeEntry)
+        .where(MergeEntry.appeal_id.in_(list(appeal_ids)), MergeEntry.decision == "distinct")
+        .order_by(MergeEntry.id)
     )
-    pairs = []
-    for e in entries:
-        other = e.evidence.get("other_appeal")
-        if str(e.appeal_id) in wanted or other in wanted:
-            pairs.append((e.appeal_id, uuid.UUID(other), e))
-    return pairs
+    return [(e.appeal_id, uuid.UUID(e.evidence["other_appeal"]), e) for e in entries]
 
 
 async def hot_issues(
