@@ -206,7 +206,7 @@ class Matcher:
         self._shingles: OrderedDict[int, frozenset[int]] = OrderedDict()
         self.df: Counter[int] = Counter()  # how many appeals have each bigram: the weights of the text score
         self.documents = 0
-        self._weights: dict[int, float] = {}
+        self._weights = _Weights(self)  # bigram -> weight, computed when first asked after a refresh
         self._refreshed_at = 0  # appeals counted at the last refresh of the weights
         self._newest: datetime | None = None  # the latest arrival: priors far older than it keep no text
         self._forgotten = 0  # rows before this one keep no text
@@ -424,8 +424,7 @@ class Matcher:
         elif len(shared) < NEGLIGIBLE * min(len(mine), len(theirs)):
             common = 0.0  # too little in common to be the same matter, however rare the words
         else:
-            weight = self._weight
-            common = sum(weight(g) for g in shared)
+            common = sum(map(self._weights.__getitem__, shared))
         jaccard = common / ((w_mine + w_theirs - common) or 1.0)
         short = min(len(mine), len(theirs)) < self.t.short_text
         containment = 0.0 if short else common / (min(w_mine, w_theirs) or 1.0)
@@ -535,33 +534,17 @@ class Matcher:
         shared = a & b
         if not shared:
             return 0.0
-        weight = self._weight
-        return sum(weight(g) for g in shared) / (min(sum(weight(g) for g in a), sum(weight(g) for g in b)) or 1.0)
+        weight = self._weights.__getitem__
+        return sum(map(weight, shared)) / (min(sum(map(weight, a)), sum(map(weight, b))) or 1.0)
 
     def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
         """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
         if row is not None and row in self._row_weight:
             return self._row_weight[row]
-        weight = self._weight
-        total = sum(weight(g) for g in grams)
+        total = sum(map(self._weights.__getitem__, grams))
         if row is not None:
             self._row_weight[row] = total
         return total
-
-    def _weight(self, gram: int) -> float:
-        """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
-
-        Weights are those of the counts at the last refresh: at the 1st, 2nd, 4th, 8th ... appeal, then every
-        WEIGHT_EPOCH appeals, in arrival order. They depend on nothing else, so every run and every instance,
-        restarted or not, computes the same ones.
-        """
-        w = self._weights.get(gram)
-        if w is None:
-            df = self._before.get(gram)
-            if df is None:
-                df = self.df.get(gram, 0)
-            w = self._weights[gram] = math.log((self._refreshed_at + 1) / (df + 1)) + 1.0
-        return w
 
     def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
         grams, before, df = self._shingle_set(probe.text), self._before, self.df
@@ -685,6 +668,28 @@ class _Teller:
 _FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|就是|(?:还有|另外)\s*[,，:：])")
 # ... or that says the matter is still there, or back again: 还是没修好, 还在冒, 今晚又开始了
 _STILL = re.compile(r"还是|还在|还没|仍然|依然|又|到现在")
+
+
+class _Weights(dict[int, float]):
+    """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
+
+    Weights are those of the counts at the last refresh: at the 1st, 2nd, 4th, 8th ... appeal, then every
+    WEIGHT_EPOCH appeals, in arrival order. They depend on nothing else, so every run and every instance,
+    restarted or not, computes the same ones. A weight is computed the first time it is looked up (a dict's
+    lookup in C: text scores add up hundreds of them).
+    """
+
+    def __init__(self, matcher: Matcher) -> None:
+        super().__init__()
+        self.matcher = matcher
+
+    def __missing__(self, gram: int) -> float:
+        m = self.matcher
+        df = m._before.get(gram)
+        if df is None:
+            df = m.df.get(gram, 0)
+        w = self[gram] = math.log((m._refreshed_at + 1) / (df + 1)) + 1.0
+        return w
 
 
 def _refreshes(n: int) -> bool:
