@@ -81,7 +81,6 @@ class GroupRule:
 
 DEDUP_LOCK = 0x68756A75_64656475  # "hujudedu": one matcher decides at a time across instances (PostgreSQL)
 REPLAY_BATCH = 4096  # appeals read and replayed at once when the matcher's memory is rebuilt
-# The columns of a stored appeal that the matcher reads (probe_of_row), and its case.
 
 
 class _IdText(TypeDecorator[str]):
@@ -97,6 +96,7 @@ class _IdText(TypeDecorator[str]):
         return s if len(s) == 36 else f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
 
 
+# The columns of a stored appeal that the matcher reads (probe_of_row).
 REPLAYED = (
     type_coerce(Appeal.id, _IdText()).label("id"),
     type_coerce(Appeal.case_id, _IdText()).label("case_id"),

@@ -81,13 +81,17 @@ class Auditor:
                 raise Refused(f"case {c.id} was merged into case {c.merged_into} already")
         moving = list(
             (
-                await conn.execute(select(Appeal).where(Appeal.case_id == case.id).order_by(Appeal.received_at))
+                await conn.execute(
+                    select(Appeal.id, Appeal.channel_id, Appeal.source_id, Appeal.mode)
+                    .where(Appeal.case_id == case.id)
+                    .order_by(Appeal.received_at)
+                )
             ).all()
         )
-        staying = list((await conn.execute(select(Appeal.id).where(Appeal.case_id == into.id))).scalars())
+        staying = set((await conn.execute(select(Appeal.id).where(Appeal.case_id == into.id))).scalars())
         moved = {m.id for m in moving}
         for a, b, entry in await _marked(conn, [*moved, *staying]):
-            if len({a, b} & moved) == 1 and {a, b} & set(staying):
+            if {a, b} & moved and {a, b} & staying:
                 raise Refused(
                     f"appeals {a} and {b} were marked not the same matter by {entry.actor} "
                     f"({entry.evidence.get('reason')!r}): these cases cannot be merged"
@@ -381,12 +385,18 @@ async def hot_issues(
     }
     out.sort(key=key[sort], reverse=True)
     out = out[:limit]
-    titles = await conn.execute(
-        select(Case.cluster_id, Case.title)
+    oldest = (
+        select(Case.cluster_id, func.min(Case.created_at).label("at"))
         .where(Case.cluster_id.in_([uuid.UUID(c["cluster_id"]) for c in out]))
-        .order_by(Case.created_at.desc())
+        .group_by(Case.cluster_id)
+        .subquery()
     )
-    first_title = {str(c): mask_text(t) for c, t in titles}  # the oldest case's title wins (written last)
+    titles = await conn.execute(
+        select(Case.cluster_id, Case.title).join(
+            oldest, and_(Case.cluster_id == oldest.c.cluster_id, Case.created_at == oldest.c.at)
+        )
+    )
+    first_title = {str(c): mask_text(t) for c, t in titles}  # each cluster's oldest case's title
     for c in out:
         c["title"] = first_title.get(c["cluster_id"])
     return out

@@ -117,6 +117,14 @@ def aware(text: str | None, name: str) -> datetime | None:
     return t
 
 
+def parse_id(value: Any, name: str) -> uuid.UUID:
+    """An appeal's or a case's id (ValueError naming `name` otherwise)."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValueError(f"{name}: not an id: {str(value)[:64]!r}") from None
+
+
 def _when(text: str | None, name: str) -> datetime | None:
     try:
         return aware(text, f"--{name}")
@@ -125,12 +133,10 @@ def _when(text: str | None, name: str) -> datetime | None:
 
 
 def _id(text: str | None, name: str) -> uuid.UUID | None:
-    if text is None:
-        return None
     try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise SystemExit(f"--{name}: not an id: {text!r}") from None
+        return None if text is None else parse_id(text, f"--{name}")
+    except ValueError as e:
+        raise SystemExit(str(e)) from None
 
 
 def masked(evidence: Any) -> Any:
@@ -228,12 +234,19 @@ async def _act(loaded: LoadedConfig, args: argparse.Namespace, what: str) -> int
         try:
             async with engine.begin() as conn:
                 if what == "unmerge":
-                    done = await auditor.unmerge(conn, _arg_id(args.appeal), args.reason)
+                    done = await auditor.unmerge(conn, parse_id(args.appeal, "APPEAL_ID"), args.reason)
                 elif what == "merge":
-                    done = await auditor.merge(conn, _arg_id(args.case), _arg_id(args.into), args.reason)
+                    done = await auditor.merge(
+                        conn, parse_id(args.case, "CASE_ID"), parse_id(args.into, "INTO_CASE_ID"), args.reason
+                    )
                 else:
-                    done = await auditor.distinct(conn, _arg_id(args.appeal), _arg_id(args.other), args.reason)
-        except (audit.NotFound, audit.Refused) as e:
+                    done = await auditor.distinct(
+                        conn,
+                        parse_id(args.appeal, "APPEAL_ID"),
+                        parse_id(args.other, "OTHER_APPEAL_ID"),
+                        args.reason,
+                    )
+        except (audit.NotFound, ValueError) as e:  # audit.Refused is a ValueError
             print(e, file=sys.stderr)
             return 1
     print(json.dumps(done, ensure_ascii=False, indent=2))
@@ -252,12 +265,6 @@ async def _clusters(loaded: LoadedConfig, args: argparse.Namespace) -> int:
         )
 
     return print_rows(rows, args.json, line, "no hot issues")
-
-
-def _arg_id(text: str) -> uuid.UUID:
-    found = _id(text, "id")
-    assert found is not None
-    return found
 
 
 def write(rows: list[dict[str, Any]], fmt: str, sink: IO[str]) -> None:

@@ -55,7 +55,6 @@ NEGLIGIBLE = 0.08  # below this share of common bigrams, a text score is 0 witho
 WEIGHT_EPOCH = 8192  # appeals between refreshes of the bigram weights (and at 1, 2, 4 ... 4096 before)
 FORGET_MARGIN_DAYS = 7  # a prior keeps its text this long after it left the window (late arrivals)
 EXCERPT_SPAN = 240  # characters of each text searched for the shared excerpt
-IDENTITY_KINDS = ("phone", "id_number", "openid", "unionid", "user")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,12 @@ docs/openapi/audit.yaml describes it."""
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 from aiohttp import web
 
 from dedup import audit
-from dedup.cli import LogFilter, aware, log_rows, verify, write
+from dedup.cli import LogFilter, aware, log_rows, parse_id, verify, write
 from web.auth import ACTOR, require_role
 from web.context import CTX
 from web.errors import json_error
@@ -25,13 +24,6 @@ def _reason(body: dict[str, Any]) -> str:
     return reason
 
 
-def _id(value: Any, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ValueError(f"{name}: not an id: {str(value)[:64]!r}") from None
-
-
 def _auditor(request: web.Request) -> audit.Auditor:
     ctx = request.app[CTX]
     return audit.auditor_for(ctx.config, request[ACTOR], ctx.pipeline)
@@ -43,7 +35,7 @@ async def unmerge(request: web.Request) -> web.Response:
     appeal_id = request.match_info["appeal_id"]
 
     async def act(conn: Any, body: dict[str, Any], actor: str) -> dict[str, Any]:
-        return await _auditor(request).unmerge(conn, _id(appeal_id, "appeal id"), _reason(body))
+        return await _auditor(request).unmerge(conn, parse_id(appeal_id, "appeal id"), _reason(body))
 
     return await change(request, act, None)
 
@@ -54,8 +46,8 @@ async def merge(request: web.Request) -> web.Response:
     case_id = request.match_info["case_id"]
 
     async def act(conn: Any, body: dict[str, Any], actor: str) -> dict[str, Any]:
-        into = _id(body.get("into"), "into")
-        return await _auditor(request).merge(conn, _id(case_id, "case id"), into, _reason(body))
+        into = parse_id(body.get("into"), "into")
+        return await _auditor(request).merge(conn, parse_id(case_id, "case id"), into, _reason(body))
 
     return await change(request, act, None)
 
@@ -68,7 +60,7 @@ async def distinct(request: web.Request) -> web.Response:
         pair = body.get("appeals")
         if not isinstance(pair, list) or len(pair) != 2:
             raise ValueError("appeals: a list of two appeal ids")
-        a, b = (_id(x, "appeals") for x in pair)
+        a, b = (parse_id(x, "appeals") for x in pair)
         return await _auditor(request).distinct(conn, a, b, _reason(body))
 
     return await change(request, act, None)
@@ -84,8 +76,8 @@ async def log(request: web.Request) -> web.StreamResponse:
         if fmt not in ("json", "jsonl", "csv"):
             raise ValueError("format: json, jsonl or csv")
         f = LogFilter(
-            _id(q["case_id"], "case_id") if "case_id" in q else None,
-            _id(q["appeal_id"], "appeal_id") if "appeal_id" in q else None,
+            parse_id(q["case_id"], "case_id") if "case_id" in q else None,
+            parse_id(q["appeal_id"], "appeal_id") if "appeal_id" in q else None,
             q.get("channel_id"),
             q.get("actor"),
             aware(q.get("since"), "since"),
