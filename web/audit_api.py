@@ -83,7 +83,7 @@ async def log(request: web.Request) -> web.StreamResponse:
             aware(q.get("since"), "since"),
             aware(q.get("until"), "until"),
         )
-        limit = int(q["limit"]) if "limit" in q else None
+        limit = max(1, int(q["limit"])) if "limit" in q else None  # below 1 counts as 1, as elsewhere
     except ValueError as e:
         return json_error(400, str(e), "bad_request")
     async with request.app[CTX].engine.connect() as conn:

@@ -180,6 +180,10 @@ async def test_auditors_read_the_log_masked_and_verify_its_chain_over_http(tmp_p
         assert [row["decision"] for row in csv.DictReader(io.StringIO(text))] == ["new", "merge"]
         assert "13800138000" not in text
 
+        status, body = await w.call("GET", "/audit/v1/log?limit=-5", AUDITOR_TOKEN)
+        assert status == 200 and len(body["entries"]) == 1  # below 1 counts as 1
+        status, body = await w.call("GET", "/audit/v1/log?limit=many", AUDITOR_TOKEN)
+        assert status == 400
         status, body = await w.call("GET", "/audit/v1/log/verify", AUDITOR_TOKEN)
         assert status == 200 and body == {"entries": 2, "intact": True, "problems": []}
         appeals = await w.rows(select(Appeal.id).where(Appeal.case_id == case.id))
