@@ -8,12 +8,13 @@ import asyncio
 import os
 import signal
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.config import SyncSettings
 from core.models import Case, OutboxMessage, utcnow
@@ -30,7 +31,7 @@ CASES = 30
 async def test_a_dispatcher_that_dies_after_sending_leaves_one_work_order_and_another_finishes_it(
     tmp_path, engine, db_url
 ):
-    settings = SyncSettings(backoff_initial_seconds=0.02, backoff_max_seconds=0.1, claim_seconds=0.5)
+    settings = SyncSettings(backoff_initial_seconds=0.02, backoff_max_seconds=0.1, claim_seconds=60)
     async with bench(tmp_path, engine, db_url) as b:
         send = b.target.send
 
@@ -51,6 +52,7 @@ async def test_a_dispatcher_that_dies_after_sending_leaves_one_work_order_and_an
 
         survivor = b.dispatcher("instance-b", settings)
         assert await survivor.round() == 0  # the dead instance's claim still holds
+        await expire_claims(engine)  # a minute passes: the claim runs out
         message = await drive(survivor, status_is(b, case_id, "sent"))
 
         creates = await b.requests()
@@ -61,6 +63,16 @@ async def test_a_dispatcher_that_dies_after_sending_leaves_one_work_order_and_an
         async with engine.connect() as conn:
             case = (await conn.execute(select(Case).where(Case.id == case_id))).one()
         assert case.work_order_no == order["work_order_no"]
+
+
+async def expire_claims(engine) -> None:
+    """Move every claim deadline into the past, as if the claim's time had gone by (no wall-clock wait)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.claimed_until.is_not(None))
+            .values(claimed_until=utcnow() - timedelta(seconds=1))
+        )
 
 
 class KillAfterCreate:
