@@ -284,6 +284,7 @@ class MatchingAssigner:
             .execution_options(yield_per=REPLAY_BATCH)
         )
         audited: list[int] = []  # entries of auditors' corrections
+        replayed = 0
         pages = result.partitions()
         reading = asyncio.ensure_future(anext(pages, None))
         try:
@@ -294,8 +295,13 @@ class MatchingAssigner:
                 with _collector_paused():
                     matcher.replay_many((probe_of_row(r), r.case_id, r.cluster) for r in rows)
                 audited += [r.entry for r in rows if r.decision in AUDITOR_DECISIONS]
+                replayed += len(rows)
         finally:
             await asyncio.wait([reading])
+        if replayed >= REPLAY_BATCH:
+            # The rebuilt memory (millions of objects, no cycles) leaves the collector's sight: a full collection
+            # would otherwise walk all of it, a pause of a second in the middle of some later decision.
+            gc.freeze()
         if audited:
             await _corrections(conn, matcher, audited)
 
