@@ -25,21 +25,19 @@ from __future__ import annotations
 
 import difflib
 import functools
-import math
 import re
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import repeat
-from operator import add
 from typing import Any
 
 import numpy as np
 
+from dedup.counts import GramCounts, shared, total
 from dedup.index import LshIndex
-from dedup.minhash import SHINGLE, MinHasher, shingle_hashes, shingle_hashes_many, values_counted
+from dedup.minhash import SHINGLE, MinHasher, shingle_hashes, shingle_hashes_many
 from dedup.names import differ as names_differ
 from dedup.names import names
 from dedup.names import share as names_share
@@ -202,15 +200,11 @@ class Matcher:
         self.clusters: dict[str, set[str]] = {}  # cluster id -> case ids
         self.cluster_of_case: dict[str, str] = {}
         self.rows_of_case: dict[str, list[int]] = {}
-        self._shingles: OrderedDict[int, frozenset[int]] = OrderedDict()
-        self.df: Counter[int] = Counter()  # how many appeals have each bigram: the weights of the text score
-        self.documents = 0
-        self._weights = _Weights(self)  # bigram -> weight, computed when first asked after a refresh
-        self._refreshed_at = 0  # appeals counted at the last refresh of the weights
+        self._grams: OrderedDict[int, np.ndarray] = OrderedDict()  # priors' bigrams, most recent asked
+        self.counts = GramCounts()  # how many appeals have each bigram: the weights of the text score
         self._newest: datetime | None = None  # the latest arrival: priors far older than it keep no text
         self._forgotten = 0  # rows before this one keep no text
-        self._before: dict[int, int] = {}  # the count at the last refresh of bigrams counted since
-        self._row_weight: dict[int, float] = {}
+        self._row_weight: dict[int, float] = {}  # priors' total weights, until the next refresh
         self._names: dict[str, str] = {}
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
         self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
@@ -219,12 +213,14 @@ class Matcher:
     def decide(self, probe: Probe) -> Decision:
         """The decision for a new appeal, which is then remembered."""
         person = self._person(probe)
-        mine = self._shingle_set(probe.text)
-        w_mine = self._total_weight(mine)
+        mine = self._bigrams(probe.text)
+        w_each = self.counts.weights(mine)
+        w_mine = total(w_each)
         signature = self.hasher.signature(shingle_hashes(probe.text, SHINGLE))
         best_merge: tuple[float, Prior, dict[str, Any]] | None = None
         best_link: tuple[float, Prior, dict[str, Any]] | None = None
-        scored = [(p, *self._score(probe, mine, w_mine, p)) for p in self._candidates(probe, person, signature)]
+        candidates = self._candidates(probe, person, signature)
+        scored = [(p, *self._score(probe, mine, w_each, w_mine, p)) for p in candidates]
         if self.distinct:
             scored = self._respecting_distinct(person, scored)
         for prior, score, evidence in scored:
@@ -239,7 +235,7 @@ class Matcher:
             elif score >= self.t.link_score and place["agrees"] and (best_link is None or score > best_link[0]):
                 best_link = (score, prior, evidence)
         decision = self._choose(probe, person, best_merge, best_link)
-        self._remember(probe, person, signature, decision)
+        self._remember(probe, person, mine, signature, decision)
         return decision
 
     def replay(self, probe: Probe, case_id: str, cluster_id: str | None) -> None:
@@ -413,17 +409,13 @@ class Matcher:
         return [p for p in (self.priors[r] for r in ranked) if p.received_at >= since]
 
     def _score(
-        self, probe: Probe, mine: frozenset[int], w_mine: float, prior: Prior
+        self, probe: Probe, mine: np.ndarray, w_each: np.ndarray, w_mine: float, prior: Prior
     ) -> tuple[float, dict[str, Any]]:
-        theirs = self._shingle_set(prior.text, prior.row)
-        shared = mine & theirs
+        theirs = self._bigrams(prior.text, prior.row)
+        n_shared, common = shared(mine, w_each, theirs)
         w_theirs = self._total_weight(theirs, prior.row)
-        if len(shared) == len(mine) == len(theirs):
-            common = w_mine  # the same text: no need to weigh it
-        elif len(shared) < NEGLIGIBLE * min(len(mine), len(theirs)):
+        if n_shared < NEGLIGIBLE * min(len(mine), len(theirs)):
             common = 0.0  # too little in common to be the same matter, however rare the words
-        else:
-            common = sum(map(self._weights.__getitem__, shared))
         jaccard = common / ((w_mine + w_theirs - common) or 1.0)
         short = min(len(mine), len(theirs)) < self.t.short_text
         containment = 0.0 if short else common / (min(w_mine, w_theirs) or 1.0)
@@ -439,7 +431,7 @@ class Matcher:
         teller = self._teller(probe)
         if self._same_person(teller.person, prior) and score < self.t.absorb_score:  # the same text is enough
             score = self._same_persons_matter(probe, teller, prior, score, evidence)
-        elif place["agrees"]:
+        elif place["agrees"] and score >= self.t.link_score:  # (below it, no link: the names need not be read)
             mine_named, theirs_named = teller.told.names, self._told_of(prior.text, prior.row).names
             if names_differ(mine_named, theirs_named):
                 place["agrees"] = False  # look-alike texts about two estates, shops or bus lines
@@ -520,7 +512,7 @@ class Matcher:
         if found is not None:
             self._told.move_to_end(row)  # type: ignore[arg-type]
             return found
-        opening = frozenset(shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM).tolist())
+        opening = shingle_hashes(text[: self.t.opening_chars], VERIFY_GRAM)
         found = _Told(topics(text), opening, names(text))
         if row is not None:
             self._told[row] = found
@@ -528,64 +520,49 @@ class Matcher:
                 self._told.popitem(last=False)
         return found
 
-    def _containment(self, a: frozenset[int], b: frozenset[int]) -> float:
+    def _containment(self, a: np.ndarray, b: np.ndarray) -> float:
         """The weighted share of the smaller set of bigrams that the other has too."""
-        shared = a & b
-        if not shared:
+        w_a = self.counts.weights(a)
+        n, common = shared(a, w_a, b)
+        if not n:
             return 0.0
-        weight = self._weights.__getitem__
-        return sum(map(weight, shared)) / (min(sum(map(weight, a)), sum(map(weight, b))) or 1.0)
+        return common / (min(total(w_a), total(self.counts.weights(b))) or 1.0)
 
-    def _total_weight(self, grams: frozenset[int], row: int | None = None) -> float:
-        """The weight of a whole text's bigrams (a prior's is kept until the weights are refreshed)."""
-        if row is not None and row in self._row_weight:
-            return self._row_weight[row]
-        total = sum(map(self._weights.__getitem__, grams))
-        if row is not None:
-            self._row_weight[row] = total
-        return total
+    def _total_weight(self, grams: np.ndarray, row: int) -> float:
+        """The weight of a prior's bigrams (kept until the weights are refreshed)."""
+        found = self._row_weight.get(row)
+        if found is None:
+            found = self._row_weight[row] = total(self.counts.weights(grams))
+        return found
 
-    def _remember(self, probe: Probe, person: int | None, signature: np.ndarray, d: Decision) -> None:
-        grams, before, df = self._shingle_set(probe.text), self._before, self.df
-        for g in grams:
-            if g not in before:
-                before[g] = df.get(g, 0)
-        df.update(grams)
-        self.documents += 1
-        if _refreshes(self.documents):
+    @property
+    def documents(self) -> int:
+        """Appeals counted (decided or replayed)."""
+        return self.counts.documents
+
+    def _remember(
+        self, probe: Probe, person: int | None, grams: np.ndarray, signature: np.ndarray, d: Decision
+    ) -> None:
+        self.counts.add(grams, 1)
+        if _refreshes(self.counts.documents):
             self._refresh()
         row = self._keep(probe, person, d)
         self.index.add(row, signature, _day(probe.received_at))
 
     def _count_documents(self, grams: np.ndarray, offsets: np.ndarray) -> None:
         """Count the bigrams of many texts (each text's distinct bigrams, concatenated at `offsets`), as many
-        `_remember`s would: up to the last refresh point among them, then the rest, their old counts kept."""
-        d0, m = self.documents, len(offsets) - 1
+        `_remember`s would: up to the last refresh point among them, then the rest."""
+        d0, m = self.counts.documents, len(offsets) - 1
         points = [n for n in range(d0 + 1, d0 + m + 1) if _refreshes(n)]
         split = points[-1] - d0 if points else 0
         if split:
-            self._add_counts(grams[offsets[0] : offsets[split]])
-            self.documents = points[-1]
+            self.counts.add(grams[offsets[0] : offsets[split]], split)
             self._refresh()
-        rest, _ = values_counted(grams[offsets[split] : offsets[m]])
-        before, df = self._before, self.df
-        fresh = [g for g in rest.tolist() if g not in before]
-        before.update(zip(fresh, map(df.get, fresh, repeat(0)), strict=True))
-        self._add_counts(grams[offsets[split] : offsets[m]])
-        self.documents = d0 + m
-
-    def _add_counts(self, grams: np.ndarray) -> None:
-        values, counts = values_counted(grams)
-        seen = values.tolist()
-        # Counter.update adds one by one in Python; this adds in C (a rebuild counts millions of bigrams).
-        totals = map(add, map(self.df.get, seen, repeat(0)), counts.tolist())
-        dict.update(self.df, zip(seen, totals, strict=True))
+        self.counts.add(grams[offsets[split] : offsets[m]], m - split)
 
     def _refresh(self) -> None:
         """The weights follow the counts as they are now."""
-        self._refreshed_at = self.documents
-        self._before.clear()
-        self._weights.clear()
+        self.counts.refresh()
         self._row_weight.clear()
 
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
@@ -632,15 +609,18 @@ class Matcher:
             n += 1
         self._forgotten = n
 
-    def _shingle_set(self, text: str, row: int | None = None) -> frozenset[int]:
-        if row is not None and row in self._shingles:
-            self._shingles.move_to_end(row)
-            return self._shingles[row]
-        value = frozenset(shingle_hashes(text, VERIFY_GRAM).tolist())
+    def _bigrams(self, text: str, row: int | None = None) -> np.ndarray:
+        """A text's distinct bigram hashes, sorted (a prior's kept for the most recent 50,000 asked for)."""
         if row is not None:
-            self._shingles[row] = value
-            if len(self._shingles) > 50_000:
-                self._shingles.popitem(last=False)
+            found = self._grams.get(row)
+            if found is not None:
+                self._grams.move_to_end(row)
+                return found
+        value = shingle_hashes(text, VERIFY_GRAM)
+        if row is not None:
+            self._grams[row] = value
+            if len(self._grams) > 50_000:
+                self._grams.popitem(last=False)
         return value
 
 
@@ -650,7 +630,7 @@ class _Told:
     estates, businesses, bus lines and plates it names."""
 
     topics: Counter[str]
-    opening: frozenset[int]
+    opening: np.ndarray  # its bigrams, as _bigrams
     names: dict[str, frozenset[str]]
 
 
@@ -667,28 +647,6 @@ class _Teller:
 _FOLLOW_UP = re.compile(r"^\s*(?:再?补充|追加|就是|(?:还有|另外)\s*[,，:：])")
 # ... or that says the matter is still there, or back again: 还是没修好, 还在冒, 今晚又开始了
 _STILL = re.compile(r"还是|还在|还没|仍然|依然|又|到现在")
-
-
-class _Weights(dict[int, float]):
-    """A bigram's weight: rarer is more telling (a name, a shop, a road) than common (小区, 反映, 请求).
-
-    Weights are those of the counts at the last refresh: at the 1st, 2nd, 4th, 8th ... appeal, then every
-    WEIGHT_EPOCH appeals, in arrival order. They depend on nothing else, so every run and every instance,
-    restarted or not, computes the same ones. A weight is computed the first time it is looked up (a dict's
-    lookup in C: text scores add up hundreds of them).
-    """
-
-    def __init__(self, matcher: Matcher) -> None:
-        super().__init__()
-        self.matcher = matcher
-
-    def __missing__(self, gram: int) -> float:
-        m = self.matcher
-        df = m._before.get(gram)
-        if df is None:
-            df = m.df.get(gram, 0)
-        w = self[gram] = math.log((m._refreshed_at + 1) / (df + 1)) + 1.0
-        return w
 
 
 def _refreshes(n: int) -> bool:

@@ -46,7 +46,7 @@ def test_replaying_in_batches_decides_later_appeals_as_replaying_one_by_one(prob
     for i in range(0, HALF, 97):  # batches that do not fall on the weights' refresh points
         batched.replay_many(first[i : i + 97])
     assert batched.documents == one_by_one.documents == HALF
-    assert batched.df == one_by_one.df
+    assert batched.counts.counts() == one_by_one.counts.counts()
     assert outcomes(batched, probes[HALF:]) == outcomes(one_by_one, probes[HALF:])
 
 
