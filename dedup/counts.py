@@ -43,9 +43,15 @@ class GramCounts:
     def add(self, grams: np.ndarray, documents: int) -> None:
         """Count `documents` more appeals whose distinct bigrams, concatenated, are `grams` (uint32)."""
         grams = np.ascontiguousarray(grams, dtype=np.uint32)
-        if (self.size + grams.size) * 2 > self.keys.size:  # at most half full, however many are new
-            self._grow(self.size + grams.size)
-        self.size += _add(self.keys, self.used, self.now, self.shift, grams)
+        start = 0
+        while start < grams.size:  # in parts that cannot fill the table past half, however many are new
+            room = self.keys.size // 2 - self.size
+            if room < min(grams.size - start, self.keys.size // 8):
+                self._grow()
+                continue
+            part = grams[start : start + room]
+            self.size += _add(self.keys, self.used, self.now, self.shift, part)
+            start += part.size
         self.documents += documents
 
     def refresh(self) -> None:
@@ -67,12 +73,10 @@ class GramCounts:
     def nbytes(self) -> int:
         return self.keys.nbytes + self.used.nbytes + self.now.nbytes + self.then.nbytes
 
-    def _grow(self, needed: int) -> None:
-        slots = self.keys.size
-        while needed * 2 > slots:
-            slots *= 2
+    def _grow(self) -> None:
+        """Twice the slots (a million bigrams rehash in some milliseconds)."""
         old = (self.keys, self.used, self.now, self.then)
-        self._allocate(slots)
+        self._allocate(self.keys.size * 2)
         _rehash(*old, self.keys, self.used, self.now, self.then, self.shift)
 
 

@@ -7,12 +7,14 @@ import math
 from collections import Counter
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.counts import GramCounts, shared, total
 
 grams32 = st.integers(min_value=0, max_value=2**32 - 1)
+# The first call of a fresh checkout compiles the table's loops (numba): no deadline on an example.
+compiled_on_first_use = settings(deadline=None)
 texts = st.lists(st.lists(grams32, max_size=40, unique=True), max_size=30)  # each appeal's distinct bigrams
 
 
@@ -23,6 +25,7 @@ def counted(appeals: list[list[int]]) -> GramCounts:
     return counts
 
 
+@compiled_on_first_use
 @given(texts)
 def test_counts_are_those_of_counting_every_appeal_by_hand(appeals):
     counts = counted(appeals)
@@ -77,6 +80,7 @@ def test_a_rarer_bigram_weighs_more():
 sorted_sets = st.lists(grams32, max_size=60, unique=True).map(lambda g: np.array(sorted(g), dtype=np.uint32))
 
 
+@compiled_on_first_use
 @given(sorted_sets, sorted_sets)
 def test_shared_counts_and_weighs_the_bigrams_both_texts_have(mine, theirs):
     weights = np.arange(1, mine.size + 1, dtype=np.float64) / 7
@@ -86,6 +90,7 @@ def test_shared_counts_and_weighs_the_bigrams_both_texts_have(mine, theirs):
     assert math.isclose(weight, sum(w for g, w in zip(mine.tolist(), weights, strict=True) if g in both))
 
 
+@compiled_on_first_use
 @given(sorted_sets, st.data())
 def test_a_text_within_another_shares_exactly_its_whole_weight(mine, data):
     counts = counted([mine.tolist(), mine[::2].tolist()])
