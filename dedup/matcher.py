@@ -42,6 +42,7 @@ from dedup.names import differ as names_differ
 from dedup.names import names
 from dedup.names import share as names_share
 from dedup.places import Address, divisions_differ, parse_address
+from dedup.priors import Prior, Priors, micros
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
 
@@ -102,23 +103,6 @@ class Probe:
     division_code: str | None = None
     township: str | None = None
     address: str | None = None  # folded
-
-
-@dataclass(slots=True)
-class Prior:
-    """An appeal already decided, as later decisions need it."""
-
-    row: int
-    id: str
-    case_id: str
-    person: int | None
-    channel: str
-    received_at: datetime
-    text: str
-    division_code: str | None
-    township: str | None
-    address: str | None
-    cluster_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +179,7 @@ class Matcher:
         self.hasher = hasher or MinHasher()
         self.index = LshIndex()
         self.people = People()
-        self.priors: list[Prior] = []
+        self.priors = Priors()
         self.by_person: dict[int, list[int]] = {}
         self.clusters: dict[str, set[str]] = {}  # cluster id -> case ids
         self.cluster_of_case: dict[str, str] = {}
@@ -205,7 +189,6 @@ class Matcher:
         self._newest: datetime | None = None  # the latest arrival: priors far older than it keep no text
         self._forgotten = 0  # rows before this one keep no text
         self._row_weight: dict[int, float] = {}  # priors' total weights, until the next refresh
-        self._names: dict[str, str] = {}
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
         self._probe: tuple[str, _Teller] | None = None  # the appeal being decided, as _score needs it
         self._case_channels: dict[str, tuple[int, frozenset[str]]] = {}  # case -> (its appeals seen, channels)
@@ -272,13 +255,13 @@ class Matcher:
         row = self.known.get(appeal_id)
         if row is None:
             return
-        prior = self.priors[row]
-        if prior.case_id != case_id:
-            self.rows_of_case[prior.case_id].remove(row)
+        old_case = self.priors.case_id(row)
+        if old_case != case_id:
+            self.rows_of_case[old_case].remove(row)
             self.rows_of_case.setdefault(case_id, []).append(row)
-            for changed in (prior.case_id, case_id):  # their channels are counted again when next asked
+            for changed in (old_case, case_id):  # their channels are counted again when next asked
                 self._case_channels.pop(changed, None)
-            prior.case_id = case_id
+            self.priors.set_case(row, case_id)
         if self.cluster_of_case.get(case_id) != cluster_id:
             old = self.cluster_of_case.pop(case_id, None)
             if old is not None:
@@ -287,7 +270,7 @@ class Matcher:
                 self.clusters.setdefault(cluster_id, set()).add(case_id)
                 self.cluster_of_case[case_id] = cluster_id
         for r in self.rows_of_case.get(case_id, []):
-            self.priors[r].cluster_id = cluster_id
+            self.priors.set_cluster(r, cluster_id)
 
     def forbid(self, a: str, b: str) -> None:
         """An auditor marked two appeals "not the same matter": no appeal is merged or linked into the case of
@@ -298,12 +281,12 @@ class Matcher:
     def citizens(self, cluster_id: str, since: datetime, enough: int | None = None) -> int:
         """How many different identified persons appealed about a cluster's matter since a moment (counting
         stops at `enough`)."""
-        persons = set()
+        persons, priors, since_us = set(), self.priors, micros(since)
         for case_id in self.clusters.get(cluster_id, ()):
             for r in self.rows_of_case.get(case_id, ()):
-                prior = self.priors[r]
-                if prior.person is not None and prior.received_at >= since:
-                    persons.add(self.people.find(prior.person))
+                person = priors.person(r)
+                if person is not None and priors.micros(r) >= since_us:
+                    persons.add(self.people.find(person))
                     if enough is not None and len(persons) >= enough:
                         return len(persons)
         return len(persons)
@@ -328,8 +311,8 @@ class Matcher:
                 continue
             for other in self.distinct.get(p.id, ()):
                 row = self.known.get(other)
-                if row is not None and self.priors[row].case_id != p.case_id:
-                    barred.add(self.priors[row].case_id)
+                if row is not None and self.priors.case_id(row) != p.case_id:
+                    barred.add(self.priors.case_id(row))
         return [c for c in scored if c[0].case_id not in barred] if barred else scored
 
     def _person(self, probe: Probe) -> int | None:
@@ -406,7 +389,8 @@ class Matcher:
             for row in self.by_person.get(person, [])[-self.t.max_candidates :]:
                 rows.setdefault(row, 1.0)
         ranked = sorted(rows, key=lambda r: -rows[r])[: self.t.max_candidates]
-        return [p for p in (self.priors[r] for r in ranked) if p.received_at >= since]
+        since_us = micros(since)
+        return [self.priors[r] for r in ranked if self.priors.micros(r) >= since_us]
 
     def _score(
         self, probe: Probe, mine: np.ndarray, w_each: np.ndarray, w_mine: float, prior: Prior
@@ -502,7 +486,7 @@ class Matcher:
         rows = self.rows_of_case.get(case_id, [])
         seen, channels = self._case_channels.get(case_id, (0, frozenset()))
         if seen < len(rows):  # the case grew since: add the channels of its new appeals
-            channels = channels | {self.priors[r].channel for r in rows[seen:]}
+            channels = channels | {self.priors.channel(r) for r in rows[seen:]}
             self._case_channels[case_id] = (len(rows), channels)
         return channel not in channels
 
@@ -567,22 +551,18 @@ class Matcher:
 
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
         """Keep an appeal as a prior (its case, person and cluster); its row."""
-        row = self.known[probe.id] = len(self.priors)
-        one = self._names.setdefault  # a copy per channel, division code and township, not one per appeal
-        prior = Prior(
-            row,
+        row = self.known[probe.id] = self.priors.append(
             probe.id,
             d.case_id,
             person,
-            one(probe.channel, probe.channel),
+            probe.channel,
             probe.received_at,
             probe.text,
-            probe.division_code and one(probe.division_code, probe.division_code),
-            probe.township and one(probe.township, probe.township),
+            probe.division_code,
+            probe.township,
             probe.address,
             d.cluster_id,
         )
-        self.priors.append(prior)
         self._forget_old_texts(probe.received_at, row)
         self.rows_of_case.setdefault(d.case_id, []).append(row)
         if person is not None:
@@ -593,7 +573,7 @@ class Matcher:
                 members.add(case_id)
                 self.cluster_of_case[case_id] = d.cluster_id
                 for r in self.rows_of_case.get(case_id, []):
-                    self.priors[r].cluster_id = d.cluster_id
+                    self.priors.set_cluster(r, d.cluster_id)
         return row
 
     def _forget_old_texts(self, received_at: datetime, row: int) -> None:
@@ -602,10 +582,10 @@ class Matcher:
         Rows are dropped in arrival order, up to the first one still in the window."""
         if self._newest is None or received_at > self._newest:
             self._newest = received_at
-        cutoff = self._newest - timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS)
+        cutoff = micros(self._newest - timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS))
         priors, n = self.priors, self._forgotten
-        while n < row and priors[n].received_at < cutoff:
-            priors[n].text, priors[n].address = "", None
+        while n < row and priors.micros(n) < cutoff:
+            priors.forget(n)
             n += 1
         self._forgotten = n
 

@@ -1,0 +1,160 @@
+"""The appeals a matcher remembers (its priors), in columns.
+
+A matcher keeps every appeal it decided or replayed, millions of them, and asks of a few dozen at a time: their
+case, person, channel, time, place and cluster, and, while they are within the window, their text and address.
+One Python object per appeal, with its own case id string and datetime, cost about 450 bytes beside the index.
+Here an appeal is a row of compact columns (array.array), where its case, channel, division code, township and
+cluster are numbers naming strings stored once, and its time is microseconds since the epoch; its id is kept
+as it came, and its text and address only while `forget` has not been called for it.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NONE = -1  # the code of a missing person, place or cluster
+
+
+@dataclass(slots=True)
+class Prior:
+    """An appeal already decided, as later decisions read it (a copy of its row: change it through Priors)."""
+
+    row: int
+    id: str
+    case_id: str
+    person: int | None
+    channel: str
+    received_at: datetime
+    text: str
+    division_code: str | None
+    township: str | None
+    address: str | None
+    cluster_id: str | None = None
+
+
+class Names:
+    """Strings stored once, each named by a small number (its code)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.codes: dict[str, int] = {}
+
+    def code(self, name: str | None) -> int:
+        if name is None:
+            return NONE
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def name(self, code: int) -> str | None:
+        return None if code == NONE else self.names[code]
+
+
+class Priors:
+    """Rows of remembered appeals, numbered from 0 in the order they were kept."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.cases = Names()
+        self.clusters = Names()
+        self.places = Names()  # channels, division codes and townships
+        self._case = array("i")
+        self._person = array("i")
+        self._channel = array("i")
+        self._micros = array("q")
+        self._division = array("i")
+        self._township = array("i")
+        self._cluster = array("i")
+        self._texts: dict[int, tuple[str, str | None]] = {}  # row -> (text, address), until forgotten
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def append(
+        self,
+        appeal_id: str,
+        case_id: str,
+        person: int | None,
+        channel: str,
+        received_at: datetime,
+        text: str,
+        division_code: str | None,
+        township: str | None,
+        address: str | None,
+        cluster_id: str | None,
+    ) -> int:
+        """Keep an appeal; its row."""
+        row = len(self.ids)
+        self.ids.append(appeal_id)
+        self._case.append(self.cases.code(case_id))
+        self._person.append(NONE if person is None else person)
+        self._channel.append(self.places.code(channel))
+        self._micros.append(micros(received_at))
+        self._division.append(self.places.code(division_code or None))
+        self._township.append(self.places.code(township or None))
+        self._cluster.append(self.clusters.code(cluster_id))
+        self._texts[row] = (text, address)
+        return row
+
+    def __iter__(self) -> Iterator[Prior]:
+        return map(self.__getitem__, range(len(self)))
+
+    def __getitem__(self, row: int) -> Prior:
+        if row < 0:
+            row += len(self)
+        text, address = self._texts.get(row, ("", None))
+        person = self._person[row]
+        return Prior(
+            row,
+            self.ids[row],
+            self.cases.names[self._case[row]],
+            None if person == NONE else person,
+            self.places.names[self._channel[row]],
+            at_micros(self._micros[row]),
+            text,
+            self.places.name(self._division[row]),
+            self.places.name(self._township[row]),
+            address,
+            self.clusters.name(self._cluster[row]),
+        )
+
+    def case_id(self, row: int) -> str:
+        return self.cases.names[self._case[row]]
+
+    def set_case(self, row: int, case_id: str) -> None:
+        self._case[row] = self.cases.code(case_id)
+
+    def set_cluster(self, row: int, cluster_id: str | None) -> None:
+        self._cluster[row] = self.clusters.code(cluster_id)
+
+    def person(self, row: int) -> int | None:
+        person = self._person[row]
+        return None if person == NONE else person
+
+    def channel(self, row: int) -> str:
+        return self.places.names[self._channel[row]]
+
+    def micros(self, row: int) -> int:
+        """The row's time of receipt, in microseconds since the epoch."""
+        return self._micros[row]
+
+    def forget(self, row: int) -> None:
+        """Drop the row's text and address (it left the window)."""
+        self._texts.pop(row, None)
+
+
+def micros(t: datetime) -> int:
+    """Microseconds since the epoch (a time without a zone is taken as UTC)."""
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return (t - EPOCH) // timedelta(microseconds=1)
+
+
+def at_micros(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
