@@ -42,7 +42,7 @@ from dedup.names import differ as names_differ
 from dedup.names import names
 from dedup.names import share as names_share
 from dedup.places import Address, divisions_differ, parse_address
-from dedup.priors import Prior, Priors, micros
+from dedup.priors import EPOCH, Prior, Priors, micros
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
 
@@ -186,7 +186,8 @@ class Matcher:
         self.rows_of_case: dict[str, list[int]] = {}
         self._grams: OrderedDict[int, np.ndarray] = OrderedDict()  # priors' bigrams, most recent asked
         self.counts = GramCounts()  # how many appeals have each bigram: the weights of the text score
-        self._newest: datetime | None = None  # the latest arrival: priors far older than it keep no text
+        self._newest = -(2**63)  # the latest arrival (microseconds): priors far older than it keep no text
+        self._kept_micros = micros(EPOCH + timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS))
         self._forgotten = 0  # rows before this one keep no text
         self._row_weight: dict[int, float] = {}  # priors' total weights, until the next refresh
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
@@ -551,6 +552,7 @@ class Matcher:
 
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
         """Keep an appeal as a prior (its case, person and cluster); its row."""
+        at = micros(probe.received_at)
         row = self.known[probe.id] = self.priors.append(
             probe.id,
             d.case_id,
@@ -562,8 +564,9 @@ class Matcher:
             probe.township,
             probe.address,
             d.cluster_id,
+            at,
         )
-        self._forget_old_texts(probe.received_at, row)
+        self._forget_old_texts(at, row)
         self.rows_of_case.setdefault(d.case_id, []).append(row)
         if person is not None:
             self.by_person.setdefault(person, []).append(row)
@@ -576,13 +579,15 @@ class Matcher:
                     self.priors.set_cluster(r, d.cluster_id)
         return row
 
-    def _forget_old_texts(self, received_at: datetime, row: int) -> None:
+    def _forget_old_texts(self, at: int, row: int) -> None:
         """Drop the text and address of priors that fell out of the window (and a margin, for appeals that
         arrive a little late): only appeals in the window are ever scored, and text is most of a prior's memory.
-        Rows are dropped in arrival order, up to the first one still in the window."""
-        if self._newest is None or received_at > self._newest:
-            self._newest = received_at
-        cutoff = micros(self._newest - timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS))
+        Rows are dropped in arrival order, up to the first one still in the window (`at`: the new row's time
+        of receipt, in microseconds)."""
+        if at <= self._newest:
+            return  # no later than the latest arrival: the cutoff has not moved
+        self._newest = at
+        cutoff = at - self._kept_micros
         priors, n = self.priors, self._forgotten
         while n < row and priors.micros(n) < cutoff:
             priors.forget(n)

@@ -36,21 +36,18 @@ class Prior:
     cluster_id: str | None = None
 
 
-class Names:
-    """Strings stored once, each named by a small number (its code)."""
+class Names(dict[str | None, int]):
+    """Strings stored once, each named by a small number, its code (looked up as names[string]: a dict's lookup,
+    in C, which adds a string not seen before). None and "" have the code NONE."""
 
     def __init__(self) -> None:
+        super().__init__({None: NONE, "": NONE})
         self.names: list[str] = []
-        self.codes: dict[str, int] = {}
 
-    def code(self, name: str | None) -> int:
-        if name is None:
-            return NONE
-        found = self.codes.get(name)
-        if found is None:
-            found = self.codes[name] = len(self.names)
-            self.names.append(name)
-        return found
+    def __missing__(self, name: str) -> int:
+        code = self[name] = len(self.names)
+        self.names.append(name)
+        return code
 
     def name(self, code: int) -> str | None:
         return None if code == NONE else self.names[code]
@@ -88,17 +85,18 @@ class Priors:
         township: str | None,
         address: str | None,
         cluster_id: str | None,
+        at: int | None = None,
     ) -> int:
-        """Keep an appeal; its row."""
+        """Keep an appeal; its row (`at`: received_at in microseconds, if the caller has it already)."""
         row = len(self.ids)
         self.ids.append(appeal_id)
-        self._case.append(self.cases.code(case_id))
+        self._case.append(self.cases[case_id])
         self._person.append(NONE if person is None else person)
-        self._channel.append(self.places.code(channel))
-        self._micros.append(micros(received_at))
-        self._division.append(self.places.code(division_code or None))
-        self._township.append(self.places.code(township or None))
-        self._cluster.append(self.clusters.code(cluster_id))
+        self._channel.append(self.places[channel])
+        self._micros.append(micros(received_at) if at is None else at)
+        self._division.append(self.places[division_code])
+        self._township.append(self.places[township])
+        self._cluster.append(self.clusters[cluster_id])
         self._texts[row] = (text, address)
         return row
 
@@ -128,10 +126,10 @@ class Priors:
         return self.cases.names[self._case[row]]
 
     def set_case(self, row: int, case_id: str) -> None:
-        self._case[row] = self.cases.code(case_id)
+        self._case[row] = self.cases[case_id]
 
     def set_cluster(self, row: int, cluster_id: str | None) -> None:
-        self._cluster[row] = self.clusters.code(cluster_id)
+        self._cluster[row] = self.clusters[cluster_id]
 
     def person(self, row: int) -> int | None:
         person = self._person[row]
