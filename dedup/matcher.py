@@ -125,7 +125,7 @@ class People:
     """Who is who: identifiers joined into persons, a union-find over everything ever seen together."""
 
     def __init__(self) -> None:
-        self._of: dict[tuple[str, str], int] = {}
+        self._of: dict[str, int] = {}  # "kind\x1fvalue" -> person: one string, not a tuple of two, per identifier
         self._parent: list[int] = []
         self.joined: list[tuple[int, int]] = []  # (absorbed, into): unions since the caller last looked
 
@@ -139,8 +139,8 @@ class People:
 
     def resolve(self, identities: Iterable[tuple[str, str]]) -> int | None:
         """The person these identifiers belong to (joining persons they link); None without identifiers."""
-        found = {self.find(self._of[i]) for i in identities if i in self._of}
-        ids = list(identities)
+        ids = [f"{kind}\x1f{value}" for kind, value in identities]
+        found = {self.find(self._of[i]) for i in ids if i in self._of}
         if not ids:
             return None
         if found:
@@ -157,9 +157,10 @@ class People:
 
     def known(self, identities: Iterable[tuple[str, str]]) -> int | None:
         """The person of these identifiers if any was seen before (joins nothing)."""
-        for i in identities:
-            if i in self._of:
-                return self.find(self._of[i])
+        for kind, value in identities:
+            person = self._of.get(f"{kind}\x1f{value}")
+            if person is not None:
+                return self.find(person)
         return None
 
 
