@@ -93,13 +93,6 @@ def distinct_sorted(values: np.ndarray) -> np.ndarray:
     return values[_firsts(values)]
 
 
-def values_counted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values, sorted, and how often each occurs (np.unique's, by one sort)."""
-    values = np.sort(values)
-    starts = np.flatnonzero(_firsts(values))
-    return values[starts], np.diff(starts, append=values.size)
-
-
 def _firsts(ordered: np.ndarray) -> np.ndarray:
     """Where each run of equal values in a sorted array begins (a boolean mask)."""
     first = np.empty(ordered.size, dtype=bool)
