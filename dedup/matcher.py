@@ -42,7 +42,7 @@ from dedup.names import differ as names_differ
 from dedup.names import names
 from dedup.names import share as names_share
 from dedup.places import Address, divisions_differ, parse_address
-from dedup.priors import EPOCH, Prior, Priors, micros
+from dedup.priors import EPOCH, Chains, Prior, Priors, micros
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
 
@@ -181,10 +181,10 @@ class Matcher:
         self.index = LshIndex()
         self.people = People()
         self.priors = Priors()
-        self.by_person: dict[int, list[int]] = {}
+        self.person_rows = Chains()  # a person's rows
         self.clusters: dict[str, set[str]] = {}  # cluster id -> case ids
         self.cluster_of_case: dict[str, str] = {}
-        self.rows_of_case: dict[str, list[int]] = {}
+        self.case_rows = Chains()  # a case's rows, by the case's code in self.priors
         self._grams: OrderedDict[int, np.ndarray] = OrderedDict()  # priors' bigrams, most recent asked
         self.counts = GramCounts()  # how many appeals have each bigram: the weights of the text score
         self._newest = -(2**63)  # the latest arrival (microseconds): priors far older than it keep no text
@@ -259,11 +259,11 @@ class Matcher:
             return
         old_case = self.priors.case_id(row)
         if old_case != case_id:
-            self.rows_of_case[old_case].remove(row)
-            self.rows_of_case.setdefault(case_id, []).append(row)
+            self.case_rows.remove(self.priors.case_code(row), row)
+            self.priors.set_case(row, case_id)
+            self.case_rows.append(self.priors.case_code(row), row)
             for changed in (old_case, case_id):  # their channels are counted again when next asked
                 self._case_channels.pop(changed, None)
-            self.priors.set_case(row, case_id)
         if self.cluster_of_case.get(case_id) != cluster_id:
             old = self.cluster_of_case.pop(case_id, None)
             if old is not None:
@@ -271,7 +271,7 @@ class Matcher:
             if cluster_id is not None:
                 self.clusters.setdefault(cluster_id, set()).add(case_id)
                 self.cluster_of_case[case_id] = cluster_id
-        for r in self.rows_of_case.get(case_id, []):
+        for r in self._rows_of_case(case_id):
             self.priors.set_cluster(r, cluster_id)
 
     def forbid(self, a: str, b: str) -> None:
@@ -285,7 +285,7 @@ class Matcher:
         stops at `enough`)."""
         persons, priors, since_us = set(), self.priors, micros(since)
         for case_id in self.clusters.get(cluster_id, ()):
-            for r in self.rows_of_case.get(case_id, ()):
+            for r in self._rows_of_case(case_id):
                 person = priors.person(r)
                 if person is not None and priors.micros(r) >= since_us:
                     persons.add(self.people.find(person))
@@ -320,8 +320,7 @@ class Matcher:
     def _person(self, probe: Probe) -> int | None:
         person = self.people.resolve(probe.identities)
         for absorbed, into in self.people.joined:  # two persons became one: so do their appeals
-            self.by_person.setdefault(into, []).extend(self.by_person.pop(absorbed, []))
-            self.by_person[into].sort()
+            self.person_rows.merge(into, absorbed)
         self.people.joined.clear()
         return person
 
@@ -388,7 +387,7 @@ class Matcher:
                 if est >= self.t.candidate_floor:
                     rows[row] = est
         if person is not None:
-            for row in self.by_person.get(person, [])[-self.t.max_candidates :]:
+            for row in self.person_rows.rows(person, most=self.t.max_candidates):
                 rows.setdefault(row, 1.0)
         ranked = sorted(rows, key=lambda r: -rows[r])[: self.t.max_candidates]
         since_us = micros(since)
@@ -461,7 +460,7 @@ class Matcher:
             adjust -= self.t.other_topic_penalty
         follow_up = (
             teller.follow_up
-            and self.by_person.get(teller.person or 0, [None])[-1] == prior.row
+            and self.person_rows.last(teller.person) == prior.row
             and probe.received_at - prior.received_at <= timedelta(hours=self.t.follow_up_hours)
         )
         if follow_up:
@@ -483,9 +482,12 @@ class Matcher:
         }
         return max(0.0, min(1.0, score))
 
+    def _rows_of_case(self, case_id: str) -> list[int]:
+        return self.case_rows.rows(dict.get(self.priors.cases, case_id))  # (not [case_id]: that adds a code)
+
     def _told_elsewhere(self, channel: str, case_id: str) -> bool:
         """Whether a case was told only on other channels: on this one it would have been told in these words."""
-        rows = self.rows_of_case.get(case_id, [])
+        rows = self._rows_of_case(case_id)
         seen, channels = self._case_channels.get(case_id, (0, frozenset()))
         if seen < len(rows):  # the case grew since: add the channels of its new appeals
             channels = channels | {self.priors.channel(r) for r in rows[seen:]}
@@ -568,15 +570,15 @@ class Matcher:
             at,
         )
         self._forget_old_texts(at, row)
-        self.rows_of_case.setdefault(d.case_id, []).append(row)
+        self.case_rows.append(self.priors.case_code(row), row)
         if person is not None:
-            self.by_person.setdefault(person, []).append(row)
+            self.person_rows.append(person, row)
         if d.cluster_id is not None:
             members = self.clusters.setdefault(d.cluster_id, set())
             for case_id in (d.case_id, *d.joined_cluster):
                 members.add(case_id)
                 self.cluster_of_case[case_id] = d.cluster_id
-                for r in self.rows_of_case.get(case_id, []):
+                for r in self._rows_of_case(case_id):
                     self.priors.set_cluster(r, d.cluster_id)
         return row
 

@@ -14,6 +14,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NONE = -1  # the code of a missing person, place or cluster
@@ -125,6 +126,9 @@ class Priors:
     def case_id(self, row: int) -> str:
         return self.cases.names[self._case[row]]
 
+    def case_code(self, row: int) -> int:
+        return self._case[row]
+
     def set_case(self, row: int, case_id: str) -> None:
         self._case[row] = self.cases[case_id]
 
@@ -145,6 +149,72 @@ class Priors:
     def forget(self, row: int) -> None:
         """Drop the row's text and address (it left the window)."""
         self._texts.pop(row, None)
+
+
+class Chains:
+    """Rows listed under keys (a case's code, a person), as links in arrays rather than a list per key: each
+    row's previous row under its key, and each key's last row and count. A row is under one key at a time;
+    keys are small numbers (codes and persons count up from 0)."""
+
+    def __init__(self) -> None:
+        self._prev = array("i")  # by row
+        self._last = array("i")  # by key
+        self._count = array("i")  # by key
+
+    def append(self, key: int, row: int) -> None:
+        """List the row last under the key."""
+        self._room(key, row)
+        self._prev[row] = self._last[key]
+        self._last[key] = row
+        self._count[key] += 1
+
+    def rows(self, key: int | None, most: int | None = None) -> list[int]:
+        """The rows under the key in the order they were listed (only the last `most`, if given)."""
+        if key is None or not 0 <= key < len(self._last):
+            return []
+        out, row, prev = [], self._last[key], self._prev
+        while row != NONE and (most is None or len(out) < most):
+            out.append(row)
+            row = prev[row]
+        out.reverse()
+        return out
+
+    def last(self, key: int | None) -> int | None:
+        """The row listed last under the key."""
+        if key is None or not 0 <= key < len(self._last) or self._last[key] == NONE:
+            return None
+        return self._last[key]
+
+    def remove(self, key: int, row: int) -> None:
+        """Take the row from under the key (it is there)."""
+        after, at = NONE, self._last[key]
+        while at != row:
+            after, at = at, self._prev[at]
+        if after == NONE:
+            self._last[key] = self._prev[row]
+        else:
+            self._prev[after] = self._prev[row]
+        self._prev[row] = NONE
+        self._count[key] -= 1
+
+    def merge(self, into: int, absorbed: int) -> None:
+        """List the absorbed key's rows under `into`, all of them then in row order."""
+        rows = sorted(self.rows(into) + self.rows(absorbed))
+        self._room(max(into, absorbed), NONE)
+        self._last[absorbed], self._count[absorbed] = NONE, 0
+        prev = NONE
+        for row in rows:
+            self._prev[row] = prev
+            prev = row
+        self._last[into], self._count[into] = prev, len(rows)
+
+    def _room(self, key: int, row: int) -> None:
+        if key >= len(self._last):
+            more = key + 1 - len(self._last)
+            self._last.extend(repeat(NONE, more))
+            self._count.extend(repeat(0, more))
+        if row >= len(self._prev):
+            self._prev.extend(repeat(NONE, row + 1 - len(self._prev)))
 
 
 def micros(t: datetime) -> int:

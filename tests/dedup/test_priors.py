@@ -1,5 +1,6 @@
 """The matcher's remembered appeals: a row reads back as it was kept, changes go through the store, strings
-shared by many rows are stored once, and a forgotten row keeps everything but its text and address."""
+shared by many rows are stored once, a forgotten row keeps everything but its text and address; rows listed
+under keys (cases, persons) as a dict of lists would list them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dedup.priors import Prior, Priors, at_micros, micros
+from dedup.priors import Chains, Prior, Priors, at_micros, micros
 
 BEIJING = timezone(timedelta(hours=8))
 AT = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=BEIJING)
@@ -75,3 +76,67 @@ def test_rows_are_read_in_order_and_from_the_end():
 @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)))
 def test_a_time_survives_its_microseconds_exactly(t):
     assert at_micros(micros(t)) == t
+
+
+def test_rows_are_listed_under_their_key_in_order_and_the_last_few_on_request():
+    chains = Chains()
+    for row, key in enumerate([0, 1, 0, 0, 2, 0]):
+        chains.append(key, row)
+    assert chains.rows(0) == [0, 2, 3, 5]
+    assert chains.rows(0, most=2) == [3, 5]
+    assert chains.last(0) == 5 and chains.last(1) == 1
+    assert chains.rows(7) == [] and chains.last(7) is None and chains.rows(None) == []
+
+
+def test_a_removed_row_leaves_its_key_and_the_others_stay_linked():
+    chains = Chains()
+    for row in range(4):
+        chains.append(3, row)
+    chains.remove(3, 2)  # from the middle
+    chains.remove(3, 3)  # the last
+    chains.remove(3, 0)  # the first
+    assert chains.rows(3) == [1] and chains.last(3) == 1
+    chains.append(4, 2)  # a removed row can be listed under another key
+    assert chains.rows(4) == [2]
+
+
+def test_merging_two_keys_lists_all_their_rows_in_row_order_under_one():
+    chains = Chains()
+    for row, key in enumerate([5, 6, 5, 6, 6]):
+        chains.append(key, row)
+    chains.merge(5, 6)
+    assert chains.rows(5) == [0, 1, 2, 3, 4]
+    assert chains.rows(6) == [] and chains.last(6) is None
+    chains.append(5, 5)
+    assert chains.rows(5, most=3) == [3, 4, 5]
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.integers(0, 5)),
+        st.tuples(st.just("remove"), st.integers(0, 5)),
+        st.tuples(st.just("merge"), st.tuples(st.integers(0, 5), st.integers(0, 5))),
+    ),
+    max_size=60,
+)
+
+
+@given(operations)
+def test_chains_keep_the_same_lists_as_a_dict_of_lists(ops):
+    chains, lists, row = Chains(), {k: [] for k in range(6)}, 0
+    for op, arg in ops:
+        if op == "append":
+            chains.append(arg, row)
+            lists[arg].append(row)
+            row += 1
+        elif op == "remove" and lists[arg]:
+            gone = lists[arg].pop(len(lists[arg]) // 2)
+            chains.remove(arg, gone)
+        elif op == "merge" and arg[0] != arg[1]:
+            into, absorbed = arg
+            chains.merge(into, absorbed)
+            lists[into] = sorted(lists[into] + lists[absorbed])
+            lists[absorbed] = []
+        for key, rows in lists.items():
+            assert chains.rows(key) == rows
+            assert chains.last(key) == (rows[-1] if rows else None)
