@@ -153,20 +153,25 @@ class Priors:
 
 class Chains:
     """Rows listed under keys (a case's code, a person), as links in arrays rather than a list per key: each
-    row's previous row under its key, and each key's last row and count. A row is under one key at a time;
-    keys are small numbers (codes and persons count up from 0)."""
+    row's previous row under its key, and each key's last row. A row is under one key at a time; keys are small
+    numbers (codes and persons count up from 0)."""
 
     def __init__(self) -> None:
         self._prev = array("i")  # by row
         self._last = array("i")  # by key
-        self._count = array("i")  # by key
 
     def append(self, key: int, row: int) -> None:
         """List the row last under the key."""
-        self._room(key, row)
-        self._prev[row] = self._last[key]
-        self._last[key] = row
-        self._count[key] += 1
+        last, prev = self._last, self._prev
+        if key >= len(last):
+            last.extend(repeat(NONE, key + 1 - len(last)))
+        if row == len(prev):  # the usual case: the newest row
+            prev.append(last[key])
+        else:
+            if row > len(prev):
+                prev.extend(repeat(NONE, row + 1 - len(prev)))
+            prev[row] = last[key]
+        last[key] = row
 
     def rows(self, key: int | None, most: int | None = None) -> list[int]:
         """The rows under the key in the order they were listed (only the last `most`, if given)."""
@@ -195,26 +200,18 @@ class Chains:
         else:
             self._prev[after] = self._prev[row]
         self._prev[row] = NONE
-        self._count[key] -= 1
 
     def merge(self, into: int, absorbed: int) -> None:
         """List the absorbed key's rows under `into`, all of them then in row order."""
         rows = sorted(self.rows(into) + self.rows(absorbed))
-        self._room(max(into, absorbed), NONE)
-        self._last[absorbed], self._count[absorbed] = NONE, 0
+        if max(into, absorbed) >= len(self._last):
+            self._last.extend(repeat(NONE, max(into, absorbed) + 1 - len(self._last)))
+        self._last[absorbed] = NONE
         prev = NONE
         for row in rows:
             self._prev[row] = prev
             prev = row
-        self._last[into], self._count[into] = prev, len(rows)
-
-    def _room(self, key: int, row: int) -> None:
-        if key >= len(self._last):
-            more = key + 1 - len(self._last)
-            self._last.extend(repeat(NONE, more))
-            self._count.extend(repeat(0, more))
-        if row >= len(self._prev):
-            self._prev.extend(repeat(NONE, row + 1 - len(self._prev)))
+        self._last[into] = prev
 
 
 def micros(t: datetime) -> int:
