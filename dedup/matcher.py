@@ -42,7 +42,7 @@ from dedup.names import differ as names_differ
 from dedup.names import names
 from dedup.names import share as names_share
 from dedup.places import Address, divisions_differ, parse_address
-from dedup.priors import EPOCH, Chains, Prior, Priors, micros
+from dedup.priors import Chains, Prior, Priors, micros
 from dedup.topics import agreement as topic_agreement
 from dedup.topics import topics
 
@@ -188,7 +188,7 @@ class Matcher:
         self._grams: OrderedDict[int, np.ndarray] = OrderedDict()  # priors' bigrams, most recent asked
         self.counts = GramCounts()  # how many appeals have each bigram: the weights of the text score
         self._newest = -(2**63)  # the latest arrival (microseconds): priors far older than it keep no text
-        self._kept_micros = micros(EPOCH + timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS))
+        self._kept_micros = timedelta(days=self.t.window_days + FORGET_MARGIN_DAYS) // timedelta(microseconds=1)
         self._forgotten = 0  # rows before this one keep no text
         self._row_weight: dict[int, float] = {}  # priors' total weights, until the next refresh
         self._told: OrderedDict[int, _Told] = OrderedDict()  # priors' topics and openings, most recent asked
@@ -483,7 +483,7 @@ class Matcher:
         return max(0.0, min(1.0, score))
 
     def _rows_of_case(self, case_id: str) -> list[int]:
-        return self.case_rows.rows(dict.get(self.priors.cases, case_id))  # (not [case_id]: that adds a code)
+        return self.case_rows.rows(self.priors.code_of_case(case_id))
 
     def _told_elsewhere(self, channel: str, case_id: str) -> bool:
         """Whether a case was told only on other channels: on this one it would have been told in these words."""
@@ -555,7 +555,6 @@ class Matcher:
 
     def _keep(self, probe: Probe, person: int | None, d: Decision) -> int:
         """Keep an appeal as a prior (its case, person and cluster); its row."""
-        at = micros(probe.received_at)
         row = self.known[probe.id] = self.priors.append(
             probe.id,
             d.case_id,
@@ -567,9 +566,8 @@ class Matcher:
             probe.township,
             probe.address,
             d.cluster_id,
-            at,
         )
-        self._forget_old_texts(at, row)
+        self._forget_old_texts(self.priors.micros(row), row)
         self.case_rows.append(self.priors.case_code(row), row)
         if person is not None:
             self.person_rows.append(person, row)

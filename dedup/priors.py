@@ -86,15 +86,14 @@ class Priors:
         township: str | None,
         address: str | None,
         cluster_id: str | None,
-        at: int | None = None,
     ) -> int:
-        """Keep an appeal; its row (`at`: received_at in microseconds, if the caller has it already)."""
+        """Keep an appeal; its row."""
         row = len(self.ids)
         self.ids.append(appeal_id)
         self._case.append(self.cases[case_id])
         self._person.append(NONE if person is None else person)
         self._channel.append(self.places[channel])
-        self._micros.append(micros(received_at) if at is None else at)
+        self._micros.append(micros(received_at))
         self._division.append(self.places[division_code])
         self._township.append(self.places[township])
         self._cluster.append(self.clusters[cluster_id])
@@ -108,13 +107,12 @@ class Priors:
         if row < 0:
             row += len(self)
         text, address = self._texts.get(row, ("", None))
-        person = self._person[row]
         return Prior(
             row,
             self.ids[row],
-            self.cases.names[self._case[row]],
-            None if person == NONE else person,
-            self.places.names[self._channel[row]],
+            self.case_id(row),
+            self.person(row),
+            self.channel(row),
             at_micros(self._micros[row]),
             text,
             self.places.name(self._division[row]),
@@ -128,6 +126,10 @@ class Priors:
 
     def case_code(self, row: int) -> int:
         return self._case[row]
+
+    def code_of_case(self, case_id: str) -> int | None:
+        """The code of a case some row has had (None for one never seen: looking it up adds no code)."""
+        return self.cases.get(case_id)
 
     def set_case(self, row: int, case_id: str) -> None:
         self._case[row] = self.cases[case_id]
